@@ -1,0 +1,142 @@
+// buildApp: the gateway as an object (an http.Server with the run plane in front of Fastify),
+// separate from the process. The CLI owns listen, signals and reload; tests and benchmarks use
+// this same factory.
+import http from 'node:http'
+import Fastify, { type FastifyInstance } from 'fastify'
+import type { Logger } from 'pino'
+import { RunPlane, type RunPlaneServices } from './run-plane/handler.js'
+import { isRunPlanePath } from './run-plane/target.js'
+import type { ConfigStore } from './config/store.js'
+import { IdentityServices } from './auth/authenticate.js'
+import { RoutingServices } from './routing/plan.js'
+import { UsageServices } from './usage/gate.js'
+import { EdgeError, edgeErrorBody, controlPlaneErrorBody } from './errors.js'
+import { requestIdFor, type RequestContext } from './run-plane/context.js'
+import { createLogger } from './observability/logger.js'
+
+export interface AppOptions {
+  logger?: Logger
+  /** Sees every finished run-plane request (metrics, tests). */
+  observe?: (ctx: RequestContext, outcome: string) => void
+}
+
+export interface App {
+  readonly server: http.Server
+  readonly fastify: FastifyInstance
+  readonly runPlane: RunPlane
+  readonly store: ConfigStore
+  readonly logger: Logger
+  readonly services: RunPlaneServices
+  /** Listens (port 0 = any) and resolves with the bound port. */
+  listen (port?: number, host?: string): Promise<number>
+  /** Stops accepting, lets in-flight requests finish within `graceMs`, then closes everything. */
+  close (graceMs?: number): Promise<void>
+}
+
+const RUN_ALIAS = '/run/'
+
+export async function buildApp (store: ConfigStore, opts: AppOptions = {}): Promise<App> {
+  const runtime = store.current
+  const logger = opts.logger ?? createLogger({ level: runtime.server.logLevel })
+  const services: RunPlaneServices = {
+    logger,
+    identity: new IdentityServices(),
+    routing: new RoutingServices(),
+    usage: new UsageServices(),
+    observe: opts.observe ?? null
+  }
+  const runPlane = new RunPlane(() => store.current, services)
+
+  let server: http.Server | null = null
+  const fastify = Fastify({
+    logger: false,
+    bodyLimit: 1024 * 1024,
+    return503OnClosing: true,
+    serverFactory: (fastifyHandler) => {
+      server = http.createServer({
+        noDelay: true,
+        maxHeaderSize: runtime.server.maxHeaderBytes,
+        // Explicit bounds on the client side too: slow headers and never-ending uploads end.
+        headersTimeout: 30_000,
+        requestTimeout: 900_000,
+        keepAliveTimeout: 65_000
+      }, (req, res) => {
+        const url = req.url ?? ''
+        // The run plane is served before Fastify: it is the hot path and streams raw bodies.
+        if (isRunPlanePath(url, 0)) return runPlane.handle(req, res, 0)
+        if (url.startsWith(RUN_ALIAS) && isRunPlanePath(url, 4)) return runPlane.handle(req, res, 4)
+        fastifyHandler(req, res)
+      })
+      return server
+    }
+  })
+
+  // Framing the parser refuses (CL+TE, bad chunking, oversized headers) gets a JSON 400/431.
+  const onClientError = (err: NodeJS.ErrnoException, socket: import('node:stream').Duplex): void => {
+    if (!socket.writable || (err.code === 'ECONNRESET')) { socket.destroy(); return }
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400
+    const body = JSON.stringify(edgeErrorBody(new EdgeError('BAD_REQUEST', status === 431 ? 'Request headers are too large.' : 'The request framing is invalid.', { status }), requestIdFor(undefined)))
+    socket.end(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\ncontent-type: application/json\r\nx-blaxel-source: platform\r\nx-blaxel-error-code: BAD_REQUEST\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`)
+  }
+
+  fastify.get('/healthz', async () => ({ status: 'ok' }))
+  fastify.get('/readyz', async (_req, reply) => {
+    if (!store.loaded || server === null || !server.listening) return await reply.code(503).send({ status: 'not ready' })
+    return { status: 'ready', generation: store.current.generation }
+  })
+
+  fastify.setNotFoundHandler((req, reply) => {
+    const id = requestIdFor(req.headers['x-request-id'])
+    if (req.url.startsWith('/v0/') || req.url === '/v0' || req.url.startsWith('/api/')) {
+      void reply.code(404).header('x-request-id', id).send(controlPlaneErrorBody(404, `No route ${req.method} ${req.url.split('?')[0] ?? ''}.`))
+      return
+    }
+    const err = new EdgeError('ROUTE_NOT_FOUND')
+    void reply.code(404).header('x-blaxel-source', 'platform').header('x-blaxel-error-code', err.code).header('x-request-id', id).send(edgeErrorBody(err, id))
+  })
+  fastify.setErrorHandler((err: Error & { statusCode?: number }, req, reply) => {
+    const status = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500
+    if (status >= 500) logger.error({ err, url: req.url.split('?')[0] }, 'control-plane error')
+    void reply.code(status).send(controlPlaneErrorBody(status, status >= 500 ? 'agnet failed to handle the request.' : err.message))
+  })
+
+  await fastify.ready()
+  const srv = server as unknown as http.Server
+  srv.on('clientError', onClientError)
+
+  const app: App = {
+    server: srv,
+    fastify,
+    runPlane,
+    store,
+    logger,
+    services,
+    async listen (port = runtime.server.port, host = runtime.server.host): Promise<number> {
+      await new Promise<void>((resolve, reject) => {
+        srv.once('error', reject)
+        srv.listen(port, host, () => { srv.off('error', reject); resolve() })
+      })
+      const addr = srv.address()
+      return typeof addr === 'object' && addr !== null ? addr.port : port
+    },
+    async close (graceMs = store.current.server.shutdownGraceMs): Promise<void> {
+      const closed = new Promise<void>(resolve => { if (srv.listening) srv.close(() => { resolve() }); else resolve() })
+      srv.closeIdleConnections()
+      let timer: NodeJS.Timeout | null = null
+      await Promise.race([
+        runPlane.drained(),
+        new Promise<void>(resolve => { timer = setTimeout(resolve, graceMs); timer.unref() })
+      ])
+      if (timer !== null) clearTimeout(timer)
+      srv.closeAllConnections()
+      await closed
+      await fastify.close()
+      services.identity.close()
+      services.routing.close()
+      await services.usage.close()
+      await store.close()
+      logger.flush()
+    }
+  }
+  return app
+}

@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+// agnet's command line: one file per verb, commander for parsing. Environment variables
+// mirror flags (AGNET_CONFIG, AGNET_PORT, ...).
+import { Command } from 'commander'
+import { registerServe } from './serve.js'
+import { registerMock } from './mock.js'
+import { registerConfig } from './config.js'
+import { registerHealthcheck } from './healthcheck.js'
+
+export function buildCli (): Command {
+  const program = new Command()
+  program
+    .name('agnet')
+    .description('The Global Agentics Network on one machine: a local gateway that behaves like Blaxel\'s inference edge.')
+    .version('0.1.0')
+    .showHelpAfterError()
+  registerServe(program)
+  registerMock(program)
+  registerConfig(program)
+  registerHealthcheck(program)
+  return program
+}
+
+buildCli().parseAsync(process.argv).catch((err: unknown) => {
+  process.stderr.write(`agnet: ${(err as Error).message}\n`)
+  process.exit(1)
+})

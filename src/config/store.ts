@@ -1,0 +1,161 @@
+// Holds the live Runtime and replaces it atomically. A reload parses, validates and compiles
+// a whole new snapshot; only a fully valid one is swapped in, so a bad edit is refused and
+// the last good config keeps serving (gateway-lessons rule 8). In-flight requests keep the
+// snapshot they started with.
+import { EventEmitter } from 'node:events'
+import { watch, type FSWatcher } from 'node:fs'
+import { dirname } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { Dispatcher } from 'undici'
+import { loadConfig, ConfigError, type LoadedConfig } from './load.js'
+import { compileRuntime } from './compile.js'
+import type { Runtime } from './runtime.js'
+import { DispatcherRegistry } from '../proxy/dispatchers.js'
+
+/** The embedded default: config/default.yaml in the package. */
+export const DEFAULT_CONFIG_PATH = fileURLToPath(new URL('../../config/default.yaml', import.meta.url))
+
+export interface StoreOptions {
+  env?: NodeJS.ProcessEnv
+  portOverride?: number
+  /** Starts mock providers for "mock://<region>" URLs and returns their base URLs. */
+  ensureMocks?: (regions: string[]) => Promise<ReadonlyMap<string, string>>
+}
+
+export type ReloadResult = { ok: true; generation: number } | { ok: false; error: ConfigError | Error }
+
+const MOCK_URL = /mock:\/\/([a-z0-9-]+)/g
+
+function mockRegions (loaded: LoadedConfig): string[] {
+  const found = new Set<string>()
+  const text = JSON.stringify(loaded.input)
+  for (const m of text.matchAll(MOCK_URL)) found.add(m[1] as string)
+  // A deployment without url inherits its integration's; "mock://" alone means "this region".
+  if (text.includes('"mock://"')) for (const r of loaded.input.regions ?? [{ name: 'us-pdx-1' }, { name: 'us-was-1' }, { name: 'eu-lon-1' }, { name: 'eu-fra-1' }]) found.add(r.name)
+  return [...found]
+}
+
+export class ConfigStore extends EventEmitter {
+  readonly source: string
+  readonly dispatchers = new DispatcherRegistry()
+  private readonly opts: StoreOptions
+  private runtime: Runtime | null = null
+  private watchers: FSWatcher[] = []
+  private timer: NodeJS.Timeout | null = null
+  private reloading: Promise<ReloadResult> | null = null
+  private again = false
+  reloads = { ok: 0, failed: 0 }
+
+  constructor (source: string, opts: StoreOptions = {}) {
+    super()
+    this.source = source
+    this.opts = opts
+  }
+
+  get current (): Runtime {
+    if (this.runtime === null) throw new Error('config not loaded')
+    return this.runtime
+  }
+
+  get loaded (): boolean { return this.runtime !== null }
+
+  private async build (): Promise<Runtime> {
+    const loaded = loadConfig(this.source, { env: this.opts.env })
+    const regions = mockRegions(loaded)
+    const mockUrls = regions.length > 0 && this.opts.ensureMocks !== undefined ? await this.opts.ensureMocks(regions) : undefined
+    return compileRuntime(loaded, {
+      dispatchers: this.dispatchers,
+      mockUrls,
+      generation: (this.runtime?.generation ?? 0) + 1,
+      env: this.opts.env,
+      portOverride: this.opts.portOverride
+    })
+  }
+
+  /** First load: throws ConfigError on a bad config. */
+  async load (): Promise<Runtime> {
+    const rt = await this.build()
+    this.swap(rt)
+    return rt
+  }
+
+  /** Reload: never throws; a bad config is refused and reported. Concurrent calls coalesce. */
+  async reload (): Promise<ReloadResult> {
+    if (this.reloading !== null) {
+      this.again = true
+      return await this.reloading
+    }
+    this.reloading = (async (): Promise<ReloadResult> => {
+      let result: ReloadResult
+      do {
+        this.again = false
+        try {
+          const rt = await this.build()
+          this.swap(rt)
+          this.reloads.ok++
+          result = { ok: true, generation: rt.generation }
+          this.emit('reloaded', rt)
+        } catch (err) {
+          this.reloads.failed++
+          result = { ok: false, error: err as Error }
+          this.emit('reload-failed', err)
+        }
+      } while (this.again)
+      return result
+    })()
+    try { return await this.reloading } finally { this.reloading = null }
+  }
+
+  private swap (rt: Runtime): void {
+    const previous = this.runtime
+    this.runtime = rt
+    if (previous !== null) {
+      const inUse = new Set<Dispatcher>(rt.deployments.map(d => d.dispatcher))
+      this.dispatchers.retain(inUse)
+      this.rewatch()
+    }
+  }
+
+  /** Watches the config files (and the folders holding them, for editors that replace files). */
+  watch (debounceMs = 150): void {
+    this.watchEnabled = debounceMs
+    this.rewatch()
+  }
+
+  private watchEnabled = -1
+
+  private rewatch (): void {
+    if (this.watchEnabled < 0 || this.runtime === null) return
+    for (const w of this.watchers) w.close()
+    this.watchers = []
+    const dirs = new Set(this.runtime.files.map(f => dirname(f)))
+    const names = new Set(this.runtime.files)
+    for (const dir of dirs) {
+      try {
+        const w = watch(dir, { persistent: false }, (_event, file) => {
+          if (file !== null && !/\.ya?ml$/i.test(file) && !names.has(`${dir}/${file}`)) return
+          this.schedule()
+        })
+        w.on('error', () => {})
+        this.watchers.push(w)
+      } catch { /* a folder that vanished is picked up again on the next good reload */ }
+    }
+  }
+
+  private schedule (): void {
+    if (this.timer !== null) clearTimeout(this.timer)
+    this.timer = setTimeout(() => {
+      this.timer = null
+      void this.reload()
+    }, this.watchEnabled)
+    this.timer.unref()
+  }
+
+  async close (): Promise<void> {
+    this.watchEnabled = -1
+    for (const w of this.watchers) w.close()
+    this.watchers = []
+    if (this.timer !== null) clearTimeout(this.timer)
+    await this.dispatchers.closeAll()
+  }
+}

@@ -1,0 +1,96 @@
+// Header hygiene (SPEC §2.4, gateway-lessons rule 3). Built once; the request path does set
+// lookups only.
+
+/**
+ * Never forwarded upstream: hop-by-hop headers (RFC 9110 §7.6.1), the client's credentials
+ * (a client token must never reach a provider), Blaxel routing headers, headers agnet sets
+ * itself (they are overwritten, not merged, so a client cannot forge them), and `expect`
+ * (agnet streams bodies; 100-continue is answered by Node).
+ */
+export const STRIP_REQUEST = new Set([
+  'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'host', 'expect',
+  'proxy-authorization', 'proxy-authenticate',
+  'authorization', 'x-blaxel-authorization', 'x-blaxel-api-key', 'x-api-key', 'x-goog-api-key', 'api-key', 'cookie',
+  'x-blaxel-workspace', 'blaxel-version',
+  'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'forwarded', 'x-real-ip', 'x-request-id'
+])
+
+/**
+ * Never passed back to the client: hop-by-hop headers, the upstream's keep-alive hint (agnet
+ * manages client connections itself), and the platform markers an upstream must not forge.
+ */
+export const STRIP_RESPONSE = new Set([
+  'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade',
+  'x-blaxel-source', 'x-blaxel-error-code', 'x-request-id', 'x-agnet-region', 'x-agnet-deployment', 'server-timing'
+])
+
+function connectionTokens (value: string | undefined): Set<string> | null {
+  if (value === undefined || value === '') return null
+  let set: Set<string> | null = null
+  for (const t of value.split(',')) {
+    const name = t.trim().toLowerCase()
+    if (name === '' || name === 'close' || name === 'keep-alive') continue
+    ;(set ??= new Set()).add(name)
+  }
+  return set
+}
+
+/**
+ * Cleans the client's raw headers into a flat [name, value, ...] array for undici, then
+ * appends what agnet owns: the deployment's credential and headers, forwarding headers and
+ * the request id.
+ */
+export function buildUpstreamHeaders (
+  raw: readonly string[],
+  connection: string | undefined,
+  setHeaders: readonly string[],
+  defaultHeaders: readonly string[],
+  clientIp: string,
+  hostHeader: string | undefined,
+  requestId: string
+): string[] {
+  const named = connectionTokens(connection)
+  const out: string[] = []
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string
+    const lower = name.toLowerCase()
+    if (STRIP_REQUEST.has(lower)) continue
+    if (lower.charCodeAt(0) === 120 /* x */ && lower.startsWith('x-agnet-')) continue
+    if (named !== null && named.has(lower)) continue
+    out.push(name, raw[i + 1] as string)
+  }
+  for (let i = 0; i < defaultHeaders.length; i += 2) {
+    const name = defaultHeaders[i] as string
+    let present = false
+    for (let j = 0; j < out.length; j += 2) if ((out[j] as string).toLowerCase() === name) { present = true; break }
+    if (!present) out.push(name, defaultHeaders[i + 1] as string)
+  }
+  for (let i = 0; i < setHeaders.length; i += 2) {
+    const name = setHeaders[i] as string
+    // A configured header replaces any client copy that survived stripping.
+    for (let j = 0; j < out.length; j += 2) {
+      if ((out[j] as string).toLowerCase() === name) { out.splice(j, 2); j -= 2 }
+    }
+    out.push(name, setHeaders[i + 1] as string)
+  }
+  out.push('x-forwarded-for', clientIp, 'x-forwarded-proto', 'http', 'x-request-id', requestId)
+  if (hostHeader !== undefined) out.push('x-forwarded-host', hostHeader)
+  return out
+}
+
+/** Upstream response headers (undici's parsed object) → flat array for writeHead, cleaned. */
+export function buildResponseHeaders (headers: Record<string, string | string[] | undefined>, out: string[]): boolean {
+  const named = connectionTokens(typeof headers.connection === 'string' ? headers.connection : undefined)
+  let sse = false
+  for (const name in headers) {
+    if (STRIP_RESPONSE.has(name)) continue
+    if (named !== null && named.has(name)) continue
+    const v = headers[name]
+    if (v === undefined) continue
+    if (typeof v === 'string') {
+      out.push(name, v)
+      if (name === 'content-type' && v.startsWith('text/event-stream')) sse = true
+    } else for (const x of v) out.push(name, x)
+  }
+  return sse
+}

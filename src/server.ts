@@ -1,0 +1,112 @@
+// The process around the app: config loading, the in-process mock fleet, listen, signals
+// (SIGTERM/SIGINT drain, SIGHUP reload) and the file watch.
+import { randomBytes } from 'node:crypto'
+import type { Logger } from 'pino'
+import { ConfigStore, DEFAULT_CONFIG_PATH } from './config/store.js'
+import { ConfigError, formatProblem } from './config/load.js'
+import { buildApp, type App } from './app.js'
+import { createLogger } from './observability/logger.js'
+import { startMockServer, type MockServer } from './mock/index.js'
+
+export interface ServeOptions {
+  config?: string
+  port?: number
+  host?: string
+  env?: NodeJS.ProcessEnv
+  /** Print the demo banner (keys, curl) when the embedded default is used. */
+  banner?: boolean
+  logger?: Logger
+  watch?: boolean
+  handleSignals?: boolean
+}
+
+export interface Served {
+  app: App
+  port: number
+  close (): Promise<void>
+}
+
+/** Starts mock providers on demand, one per region, and keeps them across reloads. */
+export class MockFleetManager {
+  private readonly servers = new Map<string, MockServer>()
+  async ensure (regions: string[]): Promise<ReadonlyMap<string, string>> {
+    for (const region of regions) {
+      if (!this.servers.has(region)) this.servers.set(region, await startMockServer({ region, host: '127.0.0.1', port: 0 }))
+    }
+    return new Map([...this.servers].map(([r, s]) => [r, s.url]))
+  }
+
+  async close (): Promise<void> {
+    await Promise.all([...this.servers.values()].map(async s => { await s.close() }))
+    this.servers.clear()
+  }
+}
+
+export async function serve (opts: ServeOptions = {}): Promise<Served> {
+  const env = opts.env ?? process.env
+  const usingDefault = opts.config === undefined
+  const source = opts.config ?? DEFAULT_CONFIG_PATH
+  let generatedKey: string | null = null
+  if (usingDefault && (env.AGNET_DEMO_KEY === undefined || env.AGNET_DEMO_KEY === '')) {
+    generatedKey = `agnet_demo_${randomBytes(24).toString('base64url')}`
+    env.AGNET_DEMO_KEY = generatedKey
+  }
+  const mocks = new MockFleetManager()
+  const store = new ConfigStore(source, { env, portOverride: opts.port, ensureMocks: async regions => await mocks.ensure(regions) })
+  try {
+    await store.load()
+  } catch (err) {
+    await mocks.close()
+    await store.close()
+    throw err
+  }
+  const logger = opts.logger ?? createLogger({ level: store.current.server.logLevel })
+  const app = await buildApp(store, { logger })
+  const port = await app.listen(opts.port ?? store.current.server.port, opts.host ?? store.current.server.host)
+
+  store.on('reloaded', (rt: { generation: number }) => { logger.info({ generation: rt.generation }, 'config reloaded') })
+  store.on('reload-failed', (err: unknown) => {
+    const problems = err instanceof ConfigError ? err.problems.map(formatProblem) : [(err as Error).message]
+    logger.error({ problems }, 'config reload refused; the last good config keeps serving')
+  })
+  if (opts.watch !== false) store.watch()
+
+  const onHup = (): void => { void store.reload() }
+  let closing: Promise<void> | null = null
+  const close = async (): Promise<void> => {
+    closing ??= (async () => {
+      process.off('SIGHUP', onHup)
+      await app.close()
+      await mocks.close()
+    })()
+    await closing
+  }
+  if (opts.handleSignals !== false) {
+    process.on('SIGHUP', onHup)
+    const onTerm = (signal: string): void => {
+      logger.info({ signal }, 'shutting down: draining in-flight requests')
+      close().then(() => process.exit(0), () => process.exit(1))
+    }
+    process.once('SIGTERM', onTerm)
+    process.once('SIGINT', onTerm)
+  }
+
+  logger.info({ port, config: usingDefault ? 'embedded default' : source, generation: store.current.generation }, 'agnet listening')
+  if (usingDefault && opts.banner !== false) {
+    const key = env.AGNET_DEMO_KEY ?? ''
+    const lines = [
+      '',
+      `agnet is serving the embedded demo on http://localhost:${port}`,
+      `  workspace: demo   models: ${[...(store.current.workspaces.get('demo')?.models.keys() ?? [])].join(', ')}`,
+      `  demo API key${generatedKey === null ? ' (from AGNET_DEMO_KEY)' : ' (generated; set AGNET_DEMO_KEY to choose it)'}: ${key}`,
+      '',
+      'Try it:',
+      `  curl -s http://localhost:${port}/demo/models/gpt-4o-mini/v1/chat/completions \\`,
+      `    -H 'X-Blaxel-Authorization: Bearer ${key}' -H 'Content-Type: application/json' \\`,
+      `    -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hello from agnet"}]}'`,
+      ''
+    ]
+    process.stdout.write(lines.join('\n') + '\n')
+  }
+  return { app, port, close }
+}
