@@ -9,6 +9,7 @@ import addFormats from 'ajv-formats'
 import type { ErrorObject, ValidateFunction } from 'ajv'
 import { Config, type ConfigInput } from './schema.js'
 import { isManifest, manifestToEntry, type ManifestKind } from './manifests.js'
+import { RESERVED_WORKSPACE_NAMES } from './defaults.js'
 
 /** YAML is bounded: big or deeply nested files and alias bombs are refused (gateway-lessons rule 9). */
 export const MAX_CONFIG_FILE_BYTES = 64 * 1024 * 1024
@@ -309,9 +310,11 @@ export function loadConfig (source: string, opts: LoadOptions = {}): LoadedConfi
   }
 
   // ${ENV} references, with the location of the string that names a missing variable.
+  const envFailed = new Set<string>()
   const expand = (v: unknown, path: Array<string | number>): unknown => {
     if (typeof v === 'string') {
       return expandEnv(v, env, name => {
+        envFailed.add(fieldName(path))
         const { origin, inner } = map.locate(path)
         const pos = origin === null ? { line: null, column: null } : position(origin, inner)
         problems.push({ file: origin?.file ?? source, line: pos.line, column: pos.column, field: fieldName(path), message: `environment variable ${name} is not set (use \${${name}:-default} for a default)` })
@@ -332,10 +335,23 @@ export function loadConfig (source: string, opts: LoadOptions = {}): LoadedConfi
     for (const e of dedupe(validate.errors ?? [])) {
       const path = pointerToPath(e.instancePath)
       const fieldPath = e.keyword === 'additionalProperties' ? [...path, String((e.params as { additionalProperty: string }).additionalProperty)] : path
+      // A field whose variable is missing was reported already; its empty value says nothing more.
+      if (envFailed.has(fieldName(fieldPath))) continue
       const { origin, inner } = map.locate(fieldPath)
       const pos = origin === null ? { line: null, column: null } : position(origin, inner)
       problems.push({ file: origin?.file ?? source, line: pos.line, column: pos.column, field: fieldName(fieldPath), message: describe(e) })
     }
+  }
+  // Reserved names are checked here too, so one run reports them beside schema problems.
+  if (Array.isArray(expanded.workspaces)) {
+    (expanded.workspaces as unknown[]).forEach((w, wi) => {
+      const name = w !== null && typeof w === 'object' ? (w as Json).name : undefined
+      if (typeof name === 'string' && RESERVED_WORKSPACE_NAMES.has(name)) {
+        const { origin, inner } = map.locate(['workspaces', wi, 'name'])
+        const pos = origin === null ? { line: null, column: null } : position(origin, inner)
+        problems.push({ file: origin?.file ?? source, line: pos.line, column: pos.column, field: `workspaces[${wi}].name`, message: `"${name}" is reserved for agnet's own paths; choose another workspace name` })
+      }
+    })
   }
   if (problems.length > 0) throw new ConfigError(problems)
   const locate = (path: Array<string | number>): ConfigProblem => {

@@ -20,10 +20,10 @@ export function anthropicError(status: number, message: string): unknown {
   return { type: 'error', error: { type: errorType(status), message } };
 }
 
-export function handleAnthropic(ctx: MockContext): void {
+export function handleAnthropic(ctx: MockContext): Promise<void> | void {
   const path = ctx.url.pathname.replace(/\/+$/, '');
   if (ctx.req.method === 'POST' && path === '/v1/messages') {
-    void messages(ctx);
+    return messages(ctx);
   } else if (ctx.req.method === 'POST' && path === '/v1/messages/count_tokens') {
     ctx.sendJson(200, { input_tokens: countPromptTokens(ctx.body['system'], ctx.body['messages']) });
   } else {

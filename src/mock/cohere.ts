@@ -7,10 +7,10 @@ export function cohereError(status: number, message: string): unknown {
   return { id: `err-${status}`, message };
 }
 
-export function handleCohere(ctx: MockContext): void {
+export function handleCohere(ctx: MockContext): Promise<void> | void {
   const path = ctx.url.pathname.replace(/\/+$/, '');
   if (ctx.req.method === 'POST' && (path === '/v2/chat' || path === '/v1/chat')) {
-    void chat(ctx);
+    return chat(ctx);
   } else {
     ctx.notFound();
   }

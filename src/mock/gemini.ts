@@ -25,7 +25,7 @@ export function geminiError(status: number, message: string): unknown {
 // follows the last ':'. Clients sometimes percent-encode that colon.
 const ROUTE = /^\/(v1beta|v1|v1alpha)\/models\/([^/]+):(generateContent|streamGenerateContent|countTokens)$/;
 
-export function handleGemini(ctx: MockContext): void {
+export function handleGemini(ctx: MockContext): Promise<void> | void {
   let path = ctx.url.pathname;
   try {
     path = decodeURIComponent(path);
@@ -44,7 +44,7 @@ export function handleGemini(ctx: MockContext): void {
   } else if (action === 'generateContent') {
     generate(ctx, model);
   } else {
-    void streamGenerate(ctx, model, ctx.url.searchParams.get('alt') === 'sse');
+    return streamGenerate(ctx, model, ctx.url.searchParams.get('alt') === 'sse');
   }
 }
 

@@ -32,13 +32,13 @@ export function openaiError(status: number, message: string): unknown {
   return { error: { message, type, param: null, code } };
 }
 
-export function handleOpenAI(ctx: MockContext): void {
+export function handleOpenAI(ctx: MockContext): Promise<void> | void {
   const method = ctx.req.method ?? 'GET';
   const path = ctx.url.pathname.replace(/\/+$/, '');
   if (method === 'POST' && (path === '/v1/chat/completions' || path === '/chat/completions' || path === '/openai/v1/chat/completions')) {
-    void chatCompletions(ctx);
+    return chatCompletions(ctx);
   } else if (method === 'POST' && (path === '/v1/responses' || path === '/responses')) {
-    void handleResponses(ctx);
+    return handleResponses(ctx);
   } else if (method === 'POST' && (path === '/v1/embeddings' || path === '/embeddings')) {
     embeddings(ctx);
   } else if (method === 'GET' && (path === '/v1/models' || path === '/models')) {

@@ -12,6 +12,7 @@ import {
 import { ControlledSse, handleEcho, isRawEcho } from './control.js';
 import { geminiError, handleGemini } from './gemini.js';
 import { handleOpenAI, openaiError } from './openai.js';
+import { MAX_BODY_BYTES, parseJson, parseUrl, readBody, sendSmallJson } from './request.js';
 import { mulberry32 } from './text.js';
 
 export type { MockStats, ProviderKind } from './context.js';
@@ -50,8 +51,7 @@ export type MockHandler = ((req: http.IncomingMessage, res: http.ServerResponse)
   whenIdle(): Promise<void>;
 };
 
-/** Request bodies above this are refused with 413 instead of buffered. */
-export const MAX_BODY_BYTES = 64 * 1024 * 1024;
+export { MAX_BODY_BYTES };
 
 const SHAPERS: Record<ProviderKind, ErrorShaper> = {
   openai: openaiError,
@@ -59,6 +59,14 @@ const SHAPERS: Record<ProviderKind, ErrorShaper> = {
   gemini: geminiError,
   cohere: cohereError,
   base: baseError,
+};
+
+const ROUTES: Record<ProviderKind, (ctx: MockContext) => Promise<void> | void> = {
+  openai: handleOpenAI,
+  anthropic: handleAnthropic,
+  gemini: handleGemini,
+  cohere: handleCohere,
+  base: handleBase,
 };
 
 /** Which API a path belongs to; decides the route table and error shape. */
@@ -95,66 +103,6 @@ function resolveKnobs(req: http.IncomingMessage, opts: MockOptions): Knobs {
     fail: FAIL_MODES.has(fail) ? fail : undefined,
     omitUsage: header(req, 'x-mock-stream-usage')?.trim().toLowerCase() === 'omit',
   };
-}
-
-/**
- * Reads the whole body; 'too-large' past the limit, null if the client left.
- * Event-based rather than `for await`: leaving an async iterator early
- * destroys the socket, and an oversized upload must still get its 413.
- */
-function readBody(req: http.IncomingMessage): Promise<Buffer | 'too-large' | null> {
-  return new Promise((resolve) => {
-    if (Number(req.headers['content-length'] ?? '0') > MAX_BODY_BYTES) {
-      req.resume(); // discard, keep the connection usable
-      resolve('too-large');
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let over = false;
-    req.on('data', (chunk: Buffer) => {
-      if (over) return;
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        over = true;
-        chunks.length = 0;
-        resolve('too-large');
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.once('end', () => resolve(over ? 'too-large' : Buffer.concat(chunks, size)));
-    req.once('error', () => resolve(null));
-    req.once('close', () => {
-      if (!req.complete) resolve(null);
-    });
-  });
-}
-
-/** Lenient JSON: tolerates a BOM, surrounding whitespace and an empty body. */
-function parseJson(raw: Buffer): { ok: true; value: unknown } | { ok: false; error: string } {
-  const text = raw.toString('utf8').replace(/^\uFEFF/, '').trim();
-  if (text === '') return { ok: true, value: {} };
-  try {
-    return { ok: true, value: JSON.parse(text) as unknown };
-  } catch (err) {
-    return { ok: false, error: err instanceof Error ? err.message : String(err) };
-  }
-}
-
-function parseUrl(target: string): URL | undefined {
-  try {
-    // Prefix rather than resolve: '//x' must stay a path, not become a host.
-    return target.startsWith('/') ? new URL(`http://mock${target}`) : new URL(target);
-  } catch {
-    return undefined;
-  }
-}
-
-function sendSmallJson(res: http.ServerResponse, status: number, body: unknown): void {
-  const payload = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
-  res.end(payload);
 }
 
 export function createMockHandler(opts: MockOptions): MockHandler {
@@ -195,9 +143,9 @@ export function createMockHandler(opts: MockOptions): MockHandler {
     // Never answer; the MockContext 'close' hook cleans up when the client leaves.
     if (ctx.knobs.fail === 'hang') return;
 
-    const forced = num(req, 'x-mock-status', 0);
+    const forced = Math.floor(num(req, 'x-mock-status', 0));
     if (forced >= 200 && forced <= 599) {
-      ctx.sendError(Math.floor(forced), `Mock injected status ${Math.floor(forced)} ${http.STATUS_CODES[forced] ?? ''}`.trim());
+      ctx.sendError(forced, `Mock injected status ${forced} ${http.STATUS_CODES[forced] ?? ''}`.trim());
       return;
     }
     const rate429 = num(req, 'x-mock-429-rate', opts.rateLimitRate ?? 0);
@@ -223,13 +171,7 @@ export function createMockHandler(opts: MockOptions): MockHandler {
     ctx.json = parsed.value;
     ctx.body = isRecord(parsed.value) ? parsed.value : {};
 
-    switch (ctx.provider) {
-      case 'openai': handleOpenAI(ctx); break;
-      case 'anthropic': handleAnthropic(ctx); break;
-      case 'gemini': handleGemini(ctx); break;
-      case 'cohere': handleCohere(ctx); break;
-      case 'base': handleBase(ctx); break;
-    }
+    await ROUTES[ctx.provider](ctx);
   };
 
   const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {

@@ -16,7 +16,7 @@ export interface LoggerOptions {
 }
 
 export function createLogger (opts: LoggerOptions = {}): Logger {
-  const dest = opts.destination ?? pino.destination({ dest: 1, sync: false, minLength: 4096 })
+  const dest = opts.destination ?? pino.destination({ dest: 1, sync: false })
   return pino({
     level: opts.level ?? 'info',
     base: { service: 'agnet' },
