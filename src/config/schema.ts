@@ -56,7 +56,7 @@ export const MaxTokens = Type.Object({
   output: Type.Optional(Type.Integer({ minimum: 0, description: 'Output tokens allowed per window; 0 = not checked.' })),
   total: Type.Optional(Type.Integer({ minimum: 0, description: 'Total tokens allowed per window; 0 = not checked.' })),
   ratioInputOverOutput: Type.Optional(Type.Number({ description: 'Accepted for Blaxel compatibility; not enforced.' }))
-}, { additionalProperties: false })
+}, { additionalProperties: false, description: 'Token budget per window (type maxToken).' })
 
 export const Policy = Type.Object({
   name: Name('Policy name, referenced by models.'),
@@ -128,14 +128,14 @@ export const Routing = Type.Object({
   replayBodyLimit: Type.Optional({ ...ByteSize, description: 'Largest request body kept to replay on failover (default 1MiB).' }),
   ejectAfter: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'Consecutive failures that eject a deployment (default 3).' })),
   ejectFor: Type.Optional({ ...Duration, description: 'First ejection length; doubles on each repeat (default 5s).' })
-}, { additionalProperties: false })
+}, { additionalProperties: false, description: 'How deployments are chosen and failed over.' })
 
 export const RuntimeSpec = Type.Object({
   type: Type.String({ pattern: '^[a-z0-9_-]{1,40}$', description: 'Provider type (Blaxel spec.runtime.type), e.g. openai.' }),
   model: Type.Optional(Type.String({ maxLength: 256, description: 'Provider model id, e.g. gpt-4o-mini.' })),
   organization: Type.Optional(Type.String({ maxLength: 256, description: 'Provider organization.' })),
   generation: Type.Optional(Type.String({ maxLength: 8, description: 'Blaxel runtime generation (informational).' }))
-}, { additionalProperties: false })
+}, { additionalProperties: false, description: 'What the model is at its provider (Blaxel spec.runtime).' })
 
 export const Model = Type.Object({
   name: Name('Model name as it appears in /{workspace}/models/{model} (lower-case letters, digits, hyphens; at most 49).'),
