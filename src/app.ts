@@ -13,11 +13,14 @@ import { UsageServices } from './usage/gate.js'
 import { EdgeError, edgeErrorBody, controlPlaneErrorBody } from './errors.js'
 import { requestIdFor, type RequestContext } from './run-plane/context.js'
 import { createLogger } from './observability/logger.js'
+import { GatewayMetrics, composeObservers, registerMetricsRoute } from './observability/metrics.js'
 
 export interface AppOptions {
   logger?: Logger
   /** Sees every finished run-plane request (metrics, tests). */
   observe?: (ctx: RequestContext, outcome: string) => void
+  /** Serve /metrics and count every request (default true; off only to measure its cost). */
+  metrics?: boolean
 }
 
 export interface App {
@@ -27,6 +30,7 @@ export interface App {
   readonly store: ConfigStore
   readonly logger: Logger
   readonly services: RunPlaneServices
+  readonly metrics: GatewayMetrics | null
   /** Listens (port 0 = any) and resolves with the bound port. */
   listen (port?: number, host?: string): Promise<number>
   /** Stops accepting, lets in-flight requests finish within `graceMs`, then closes everything. */
@@ -38,12 +42,14 @@ const RUN_ALIAS = '/run/'
 export async function buildApp (store: ConfigStore, opts: AppOptions = {}): Promise<App> {
   const runtime = store.current
   const logger = opts.logger ?? createLogger({ level: runtime.server.logLevel })
+  const metrics = opts.metrics === false ? null : new GatewayMetrics(store, { inFlight: () => runPlane.inFlight })
   const services: RunPlaneServices = {
     logger,
     identity: new IdentityServices(),
     routing: new RoutingServices(),
     usage: new UsageServices(),
-    observe: opts.observe ?? null
+    observe: composeObservers(metrics, opts.observe ?? null),
+    observeStream: metrics === null ? null : metrics.streamOpened
   }
   const runPlane = new RunPlane(() => store.current, services)
 
@@ -85,6 +91,8 @@ export async function buildApp (store: ConfigStore, opts: AppOptions = {}): Prom
     return { status: 'ready', generation: store.current.generation }
   })
 
+  registerMetricsRoute(fastify, metrics)
+
   fastify.setNotFoundHandler((req, reply) => {
     const id = requestIdFor(req.headers['x-request-id'])
     if (req.url.startsWith('/v0/') || req.url === '/v0' || req.url.startsWith('/api/')) {
@@ -111,6 +119,7 @@ export async function buildApp (store: ConfigStore, opts: AppOptions = {}): Prom
     store,
     logger,
     services,
+    metrics,
     async listen (port = runtime.server.port, host = runtime.server.host): Promise<number> {
       await new Promise<void>((resolve, reject) => {
         srv.once('error', reject)
@@ -134,6 +143,7 @@ export async function buildApp (store: ConfigStore, opts: AppOptions = {}): Prom
       services.identity.close()
       services.routing.close()
       await services.usage.close()
+      metrics?.close()
       await store.close()
       logger.flush()
     }

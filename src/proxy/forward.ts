@@ -32,6 +32,8 @@ export class BodyTooLargeError extends Error {
 export interface ExchangeOwner {
   /** Response headers from the upstream (status ≥ 200). Return false to drop this response and fail over instead. */
   onUpstreamHeaders (ctx: RequestContext, statusCode: number, headers: Record<string, string | string[] | undefined>): boolean
+  /** An event-stream response is about to start (ctx.sse is set): open-stream gauges. */
+  onStreamStart (ctx: RequestContext): void
   /** Every body chunk, before it is written to the client (usage taps). */
   onUpstreamData (ctx: RequestContext, chunk: Buffer): void
   /** The exchange ended: complete, failed before headers (failure set), or failed mid-body. */
@@ -110,7 +112,11 @@ export class Exchange implements Dispatcher.DispatchHandler {
     const out: string[] = []
     const sse = buildResponseHeaders(headers, out)
     decisionHeaders(ctx, out)
-    if (sse) out.push('x-accel-buffering', 'no')
+    if (sse) {
+      out.push('x-accel-buffering', 'no')
+      ctx.sse = true
+      this.owner.onStreamStart(ctx)
+    }
     try {
       res.writeHead(statusCode, out)
     } catch {

@@ -60,6 +60,8 @@ export class RequestContext {
   usageTap = false
   /** Code of the last upstream failure, for the log. */
   failure: string | null = null
+  /** True once an event-stream response started (open-stream gauge, stream-aware stages). */
+  sse = false
   done = false
 
   constructor (req: IncomingMessage, res: ServerResponse, runtime: Runtime, id: string, start: number) {

@@ -24,6 +24,8 @@ export interface RunPlaneServices {
   readonly usage: UsageServices
   /** Observes every finished request (metrics). */
   readonly observe: ((ctx: RequestContext, outcome: string) => void) | null
+  /** Sees every event-stream response start; `observe` sees it end (ctx.sse). */
+  readonly observeStream: ((ctx: RequestContext) => void) | null
 }
 
 const TARGET_MESSAGES: Record<TargetProblem, string> = {
@@ -136,6 +138,10 @@ export class RunPlane implements ExchangeOwner {
 
   onUpstreamHeaders (): boolean {
     return true
+  }
+
+  onStreamStart (ctx: RequestContext): void {
+    this.services.observeStream?.(ctx)
   }
 
   onUpstreamData (ctx: RequestContext, chunk: Buffer): void {

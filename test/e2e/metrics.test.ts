@@ -1,0 +1,204 @@
+// /metrics as Prometheus scrapes it: requests by workspace/model/region/status, latency
+// histograms, upstream errors, open streams, config reloads; and the counters fed by stages
+// still being built (failover, usage, limits) driven through the same observe hook.
+import { PassThrough } from 'node:stream'
+import { IncomingMessage, ServerResponse } from 'node:http'
+import { Socket } from 'node:net'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startGateway, type TestGateway } from '../helpers/gateway.js'
+import { RequestContext } from '../../src/run-plane/context.js'
+
+const CONFIG = `
+workspaces:
+  - name: acme
+    integrations:
+      - { name: oai, provider: openai, baseUrl: "mock://", apiKey: "sk-upstream" }
+    models:
+      - name: gpt
+        runtime: { type: openai, model: gpt-4o-mini }
+        integrationConnections: [oai]
+        deployments: [{ region: eu-fra-1 }]
+`
+
+/** The value of one sample, or undefined: `name{a="b",...} value`, labels in any order. */
+function sample (text: string, name: string, labels: Record<string, string> = {}): number | undefined {
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#')) continue
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line)
+    if (m === null || m[1] !== name) continue
+    const got: Record<string, string> = {}
+    for (const p of (m[2] ?? '').matchAll(/([a-zA-Z_]+)="((?:[^"\\]|\\.)*)"/g)) got[p[1] as string] = p[2] as string
+    if (Object.entries(labels).every(([k, v]) => got[k] === v)) return Number(m[3])
+  }
+  return undefined
+}
+
+const chat = (stream: boolean, extra: Record<string, unknown> = {}): string =>
+  JSON.stringify({ model: 'gpt-4o-mini', stream, messages: [{ role: 'user', content: 'one two three' }], ...extra })
+
+describe('/metrics', () => {
+  let gw: TestGateway
+  const finished: Array<() => void> = []
+  beforeAll(async () => {
+    gw = await startGateway(CONFIG, { observe: () => { finished.shift()?.() } })
+  })
+  afterAll(async () => { await gw.close() })
+
+  const scrape = async (): Promise<string> => {
+    const res = await fetch(`${gw.url}/metrics`)
+    expect(res.status).toBe(200)
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/)
+    return await res.text()
+  }
+  const nextFinish = async (): Promise<void> => { await new Promise<void>(resolve => { finished.push(resolve) }) }
+  const FRA = { workspace: 'acme', model: 'gpt', region: 'eu-fra-1' }
+
+  it('counts requests by workspace, model, region and status, with latency histograms', async () => {
+    for (let i = 0; i < 3; i++) {
+      const done = nextFinish()
+      const res = await fetch(`${gw.url}/acme/models/gpt/v1/chat/completions`, { method: 'POST', body: chat(false), headers: { 'content-type': 'application/json' } })
+      expect(res.status).toBe(200)
+      await res.text()
+      await done
+    }
+    const done = nextFinish()
+    const bad = await fetch(`${gw.url}/acme/models/gpt/v1/chat/completions`, { method: 'POST', body: chat(false), headers: { 'x-mock-status': '503' } })
+    expect(bad.status).toBe(503)
+    await bad.text()
+    await done
+    const unknown = nextFinish()
+    const missing = await fetch(`${gw.url}/acme/models/no-such-model/v1/chat/completions`, { method: 'POST', body: '{}' })
+    expect(missing.status).toBe(404)
+    await missing.text()
+    await unknown
+
+    const text = await scrape()
+    expect(sample(text, 'agnet_requests_total', { ...FRA, status: '200' })).toBe(3)
+    expect(sample(text, 'agnet_requests_total', { ...FRA, status: '503' })).toBe(1)
+    // An unknown model never becomes a label value: the series stays bounded.
+    expect(text).not.toContain('no-such-model')
+    expect(sample(text, 'agnet_requests_total', { workspace: 'acme', model: '', region: '', status: '404' })).toBe(1)
+    expect(sample(text, 'agnet_request_duration_seconds_count', FRA)).toBe(4)
+    expect(sample(text, 'agnet_request_duration_seconds_bucket', { ...FRA, le: '+Inf' })).toBe(4)
+    expect(sample(text, 'agnet_upstream_first_byte_seconds_count', FRA)).toBe(4)
+    const sum = sample(text, 'agnet_request_duration_seconds_sum', FRA) as number
+    expect(sum).toBeGreaterThan(0)
+    // Buckets are cumulative.
+    const b1 = sample(text, 'agnet_request_duration_seconds_bucket', { ...FRA, le: '0.1' }) as number
+    const b2 = sample(text, 'agnet_request_duration_seconds_bucket', { ...FRA, le: '300' }) as number
+    expect(b1).toBeLessThanOrEqual(b2)
+    expect(b2).toBe(4)
+    expect(sample(text, 'process_cpu_user_seconds_total')).toBeGreaterThan(0)
+  })
+
+  it('counts upstream transport failures by code', async () => {
+    const done = nextFinish()
+    const res = await fetch(`${gw.url}/acme/models/gpt/v1/chat/completions`, { method: 'POST', body: chat(false), headers: { 'x-mock-fail': 'reset-before-headers' } })
+    expect(res.status).toBe(502)
+    await res.text()
+    await done
+    const text = await scrape()
+    const codes = text.split('\n').filter(l => l.startsWith('agnet_upstream_errors_total{'))
+    expect(codes).toHaveLength(1)
+    expect(codes[0]).toMatch(/region="eu-fra-1"/)
+    expect(sample(text, 'agnet_requests_total', { ...FRA, status: '502' })).toBe(1)
+  })
+
+  it('shows an event stream as open while it is relayed and closed after', async () => {
+    const res = await fetch(`${gw.url}/acme/models/gpt/v1/chat/completions`, { method: 'POST', body: chat(true, { max_tokens: 40 }), headers: { 'x-mock-tps': '20' } })
+    expect(res.headers.get('content-type')).toMatch(/text\/event-stream/)
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader()
+    const first = await reader.read()
+    expect(first.done).toBe(false)
+    expect(sample(await scrape(), 'agnet_open_streams')).toBe(1)
+    expect(sample(await scrape(), 'agnet_in_flight_requests')).toBe(1)
+    const done = nextFinish()
+    await reader.cancel()
+    await done
+    const text = await scrape()
+    expect(sample(text, 'agnet_open_streams')).toBe(0)
+    expect(sample(text, 'agnet_in_flight_requests')).toBe(0)
+  })
+
+  it('counts config reloads, ok and failed', async () => {
+    const before = await scrape()
+    const served = sample(before, 'agnet_requests_total', { ...FRA, status: '200' }) as number
+    expect(sample(before, 'agnet_config_reloads_total', { result: 'ok' })).toBe(0)
+    expect(sample(before, 'agnet_config_reloads_total', { result: 'failed' })).toBe(0)
+    expect((await gw.rewrite(CONFIG + '\n# touched\n')).ok).toBe(true)
+    expect((await gw.rewrite('workspaces: [{ name: "Not Valid" }]\n')).ok).toBe(false)
+    expect((await gw.rewrite(CONFIG)).ok).toBe(true)
+    const text = await scrape()
+    expect(sample(text, 'agnet_config_reloads_total', { result: 'ok' })).toBe(2)
+    expect(sample(text, 'agnet_config_reloads_total', { result: 'failed' })).toBe(1)
+    expect(sample(text, 'agnet_config_generation')).toBe(3)
+    // Series survive a reload: the new snapshot's deployment maps to the same labels.
+    const done = nextFinish()
+    await (await fetch(`${gw.url}/acme/models/gpt/v1/chat/completions`, { method: 'POST', body: chat(false) })).text()
+    await done
+    expect(sample(await scrape(), 'agnet_requests_total', { ...FRA, status: '200' })).toBe(served + 1)
+  })
+
+  // Failover, token usage and limit rejections are decided by other stages; what metrics
+  // promise is to count what those stages leave in the finished context.
+  it('counts failovers, tokens by kind, estimated usage and limit rejections from the context', async () => {
+    const metrics = gw.app.metrics
+    expect(metrics).not.toBeNull()
+    const rt = gw.app.store.current
+    const ws = rt.workspaces.get('acme')
+    const model = ws?.models.get('gpt')
+    const dep = model?.deployments[0]
+    if (ws === undefined || model === undefined || dep === undefined) throw new Error('config not compiled as expected')
+    const fake = (): RequestContext => {
+      const req = new IncomingMessage(new Socket())
+      const res = new ServerResponse(req)
+      res.assignSocket(new PassThrough() as unknown as Socket)
+      const ctx = new RequestContext(req, res, rt, 'test', performance.now())
+      ctx.workspace = ws
+      ctx.model = model
+      return ctx
+    }
+    const served = fake()
+    served.deployment = dep
+    served.attempts = 3
+    served.status = 200
+    served.firstByteMs = 5
+    served.usage = { input: 11, output: 7, total: 18, estimated: false }
+    metrics?.observe(served, 'ok')
+    const estimated = fake()
+    estimated.deployment = dep
+    estimated.attempts = 1
+    estimated.status = 200
+    estimated.usage = { input: 2, output: 3, total: 5, estimated: true }
+    metrics?.observe(estimated, 'ok')
+    const limited = fake()
+    limited.status = 429
+    limited.errorCode = 'POLICY_VIOLATION'
+    metrics?.observe(limited, 'edge-error')
+    const aborted = fake()
+    aborted.deployment = dep
+    aborted.attempts = 1
+    aborted.failure = 'AGNET_CLIENT_ABORT'
+    metrics?.observe(aborted, 'client-abort')
+
+    const text = await scrape()
+    expect(sample(text, 'agnet_failovers_total', FRA)).toBe(2)
+    expect(sample(text, 'agnet_tokens_total', { ...FRA, kind: 'input' })).toBe(13)
+    expect(sample(text, 'agnet_tokens_total', { ...FRA, kind: 'output' })).toBe(10)
+    expect(sample(text, 'agnet_usage_estimated_total', FRA)).toBe(1)
+    expect(sample(text, 'agnet_limit_rejections_total', { workspace: 'acme', model: 'gpt', region: '' })).toBe(1)
+    // A client that leaves is neither an upstream error nor a status the upstream chose.
+    expect(sample(text, 'agnet_requests_total', { ...FRA, status: '499' })).toBe(1)
+    expect(text).not.toContain('AGNET_CLIENT_ABORT')
+  })
+
+  it('can be switched off (to measure its cost)', async () => {
+    const off = await startGateway(CONFIG, { metrics: false })
+    try {
+      const res = await fetch(`${off.url}/metrics`)
+      expect(res.status).toBe(404)
+      await res.text()
+      expect(off.app.metrics).toBeNull()
+    } finally { await off.close() }
+  })
+})
