@@ -13,6 +13,7 @@ import { UsageServices } from './usage/gate.js'
 import { EdgeError, edgeErrorBody, controlPlaneErrorBody } from './errors.js'
 import { requestIdFor, type RequestContext } from './run-plane/context.js'
 import { createLogger } from './observability/logger.js'
+import { isControlPlanePath, registerControlPlane } from './control-plane/plugin.js'
 import { GatewayMetrics, composeObservers, registerMetricsRoute } from './observability/metrics.js'
 
 export interface AppOptions {
@@ -69,7 +70,9 @@ export async function buildApp (store: ConfigStore, opts: AppOptions = {}): Prom
       }, (req, res) => {
         const url = req.url ?? ''
         // The run plane is served before Fastify: it is the hot path and streams raw bodies.
-        if (isRunPlanePath(url, 0)) return runPlane.handle(req, res, 0)
+        // /v0/models/... and /api/models/... look like /{ws}/models/... but are the control plane
+        // (v0 and api are reserved workspace names).
+        if (isRunPlanePath(url, 0) && !isControlPlanePath(url)) return runPlane.handle(req, res, 0)
         if (url.startsWith(RUN_ALIAS) && isRunPlanePath(url, 4)) return runPlane.handle(req, res, 4)
         fastifyHandler(req, res)
       })
@@ -92,6 +95,7 @@ export async function buildApp (store: ConfigStore, opts: AppOptions = {}): Prom
   })
 
   registerMetricsRoute(fastify, metrics)
+  registerControlPlane(fastify, store, services)
 
   fastify.setNotFoundHandler((req, reply) => {
     const id = requestIdFor(req.headers['x-request-id'])

@@ -6,6 +6,7 @@ import { registerServe } from './serve.js'
 import { registerMock } from './mock.js'
 import { registerConfig } from './config.js'
 import { registerHealthcheck } from './healthcheck.js'
+import { registerRun } from './run.js'
 
 export function buildCli (): Command {
   const program = new Command()
@@ -18,6 +19,7 @@ export function buildCli (): Command {
   registerMock(program)
   registerConfig(program)
   registerHealthcheck(program)
+  registerRun(program)
   return program
 }
 

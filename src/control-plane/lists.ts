@@ -1,0 +1,121 @@
+// List endpoints as Blaxel versions them: without `Blaxel-Version` (or with one older than
+// 2026-04-28) a bare array of everything; from 2026-04-28 on, `{data, meta}` with cursor
+// pagination (`limit` 50 by default, clamped to 200), `sort`, `q` search and a `status` filter.
+// Cursors are opaque, bound to the query that opened them, and expire after 24 h, as Blaxel's.
+import { createHash } from 'node:crypto'
+import type { FastifyRequest } from 'fastify'
+import { CpError } from './request.js'
+
+export const PAGINATED_SINCE = '2026-04-28'
+const VERSION = /^(\d{4})-(\d{2})-(\d{2})$/
+const SORTS = new Set(['createdAt:desc', 'createdAt:asc', 'name:asc', 'name:desc'])
+const STATUSES = new Set(['DELETING', 'TERMINATED', 'FAILED', 'DEACTIVATED', 'DEACTIVATING', 'UPLOADING', 'BUILDING', 'DEPLOYING', 'DEPLOYED', 'BUILT'])
+const CURSOR_TTL_MS = 24 * 3600 * 1000
+const DEFAULT_LIMIT = 50
+const MAX_LIMIT = 200
+
+/** The API version asked for; null = none. An unknown format is Blaxel's 400 invalid_api_version. */
+export function apiVersion (req: FastifyRequest): string | null {
+  const raw = req.headers['blaxel-version']
+  const v = Array.isArray(raw) ? raw[0] : raw
+  if (v === undefined || v.trim() === '') return null
+  const m = VERSION.exec(v.trim())
+  const date = m === null ? null : new Date(`${v.trim()}T00:00:00Z`)
+  if (m === null || date === null || Number.isNaN(date.getTime()) || date.toISOString().slice(0, 10) !== v.trim()) {
+    throw new CpError(400, `Unknown API version "${v.slice(0, 32)}". Send Blaxel-Version as a date such as ${PAGINATED_SINCE}, or omit it.`, { error: 'invalid_api_version' })
+  }
+  return v.trim()
+}
+
+export function isPaginated (req: FastifyRequest): boolean {
+  const v = apiVersion(req)
+  return v !== null && v >= PAGINATED_SINCE
+}
+
+/** What a listed item exposes to sorting, search and the status filter. */
+export interface Listable {
+  readonly name: string
+  readonly displayName: string
+  readonly createdAt: number
+  readonly labels: Readonly<Record<string, string>>
+  readonly status: string
+}
+
+export interface ListPage<T> { data: T[]; meta: { hasMore: boolean; nextCursor: string; total: number } }
+
+interface CursorBody { o: number; f: string; t: number }
+
+function fingerprint (scope: string, sort: string, q: string, status: string): string {
+  return createHash('sha256').update(`${scope}\n${sort}\n${q}\n${status}`).digest('base64url').slice(0, 16)
+}
+
+function queryString (req: FastifyRequest, name: string): string | null {
+  const v = (req.query as Record<string, unknown> | null)?.[name]
+  if (v === undefined) return null
+  if (typeof v !== 'string') throw new CpError(400, `Query parameter "${name}" must be given once.`)
+  return v
+}
+
+function compare (sort: string) {
+  const [key, dir] = sort.split(':')
+  const sign = dir === 'desc' ? -1 : 1
+  return (a: Listable, b: Listable): number => {
+    // Resources loaded from one config share a creation time: the name breaks ties, ascending,
+    // so every order is total and a cursor's offset stays meaningful.
+    if (key === 'createdAt' && a.createdAt !== b.createdAt) return sign * (a.createdAt - b.createdAt)
+    if (key === 'name') return sign * (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
+    return a.name < b.name ? -1 : a.name > b.name ? 1 : 0
+  }
+}
+
+function matches (item: Listable, q: string): boolean {
+  if (item.name.includes(q) || item.displayName.toLowerCase().includes(q)) return true
+  for (const k in item.labels) if (k.toLowerCase().includes(q) || (item.labels[k] as string).toLowerCase().includes(q)) return true
+  return false
+}
+
+/**
+ * Renders a list the way the request's Blaxel-Version wants it. `scope` binds cursors to the
+ * listing (e.g. "models:demo"); `render` turns an item into its JSON.
+ */
+export function renderList<I extends Listable, T> (req: FastifyRequest, scope: string, items: readonly I[], render: (item: I) => T, now = Date.now()): T[] | ListPage<T> {
+  const sortRaw = queryString(req, 'sort')
+  const sort = sortRaw ?? 'createdAt:desc'
+  if (!SORTS.has(sort)) throw new CpError(400, `Unknown sort "${sort.slice(0, 32)}"; use one of ${[...SORTS].join(', ')}.`)
+  const statusRaw = queryString(req, 'status')
+  const statuses = statusRaw === null || statusRaw.trim() === '' ? null : new Set(statusRaw.split(',').map(s => s.trim().toUpperCase()))
+  if (statuses !== null) for (const s of statuses) if (!STATUSES.has(s)) throw new CpError(400, `Unknown status "${s.slice(0, 32)}"; known: ${[...STATUSES].join(', ')}.`)
+  if (!isPaginated(req)) return items.map(render)
+
+  const qRaw = (queryString(req, 'q') ?? '').trim().toLowerCase()
+  // Blaxel ignores searches shorter than two characters.
+  const q = qRaw.length < 2 ? '' : qRaw
+  const limitRaw = queryString(req, 'limit')
+  let limit = DEFAULT_LIMIT
+  if (limitRaw !== null) {
+    const n = Number(limitRaw)
+    if (!Number.isInteger(n) || n < 1) throw new CpError(400, `"limit" must be a positive integer (at most ${MAX_LIMIT}).`)
+    limit = Math.min(n, MAX_LIMIT)
+  }
+  const statusKey = statuses === null || statuses.size === STATUSES.size ? '' : [...statuses].sort().join(',')
+  const fp = fingerprint(scope, sort, q, statusKey)
+  let offset = 0
+  const cursor = queryString(req, 'cursor')
+  if (cursor !== null && cursor !== '') {
+    let body: CursorBody | null = null
+    try { body = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as CursorBody } catch { body = null }
+    if (body === null || typeof body !== 'object' || !Number.isInteger(body.o) || body.o < 0 || typeof body.f !== 'string' || typeof body.t !== 'number') {
+      throw new CpError(400, 'The cursor is malformed; start again without it.')
+    }
+    if (body.f !== fp) throw new CpError(400, 'The cursor belongs to another query (workspace, sort, q or status); start again without it.')
+    if (now - body.t > CURSOR_TTL_MS) throw new CpError(400, 'The cursor is older than 24 hours; start again without it.')
+    offset = body.o
+  }
+  const selected = items.filter(i => (statusKey === '' || (statuses as Set<string>).has(i.status)) && (q === '' || matches(i, q)))
+  selected.sort(compare(sort))
+  const page = selected.slice(offset, offset + limit)
+  const next = offset + page.length
+  const hasMore = next < selected.length
+  const nextCursor = hasMore ? Buffer.from(JSON.stringify({ o: next, f: fp, t: now } satisfies CursorBody)).toString('base64url') : ''
+  return { data: page.map(render), meta: { hasMore, nextCursor, total: items.length } }
+}
