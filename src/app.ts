@@ -15,6 +15,7 @@ import { requestIdFor, type RequestContext } from './run-plane/context.js'
 import { createLogger } from './observability/logger.js'
 import { isControlPlanePath, registerControlPlane } from './control-plane/plugin.js'
 import { GatewayMetrics, composeObservers, registerMetricsRoute } from './observability/metrics.js'
+import { registerPlayground } from './playground/routes.js'
 
 export interface AppOptions {
   logger?: Logger
@@ -95,6 +96,7 @@ export async function buildApp (store: ConfigStore, opts: AppOptions = {}): Prom
   })
 
   registerMetricsRoute(fastify, metrics)
+  registerPlayground(fastify)
   registerControlPlane(fastify, store, services)
 
   fastify.setNotFoundHandler((req, reply) => {
