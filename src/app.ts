@@ -23,6 +23,8 @@ export interface AppOptions {
   observe?: (ctx: RequestContext, outcome: string) => void
   /** Serve /metrics and count every request (default true; off only to measure its cost). */
   metrics?: boolean
+  /** Clock of the token-usage windows (ms since epoch); tests inject one. */
+  usageClock?: () => number
 }
 
 export interface App {
@@ -49,11 +51,14 @@ export async function buildApp (store: ConfigStore, opts: AppOptions = {}): Prom
     logger,
     identity: new IdentityServices(),
     routing: new RoutingServices(),
-    usage: new UsageServices(),
+    usage: new UsageServices({ logger, now: opts.usageClock }),
     observe: composeObservers(metrics, opts.observe ?? null),
     observeStream: metrics === null ? null : metrics.streamOpened
   }
   const runPlane = new RunPlane(() => store.current, services)
+  // Connect the usage store now (bounded wait) so the first requests find Redis ready; a
+  // reload that changes usage.redis switches stores on the next limited request.
+  await services.usage.start(runtime.usage.store)
 
   let server: http.Server | null = null
   const fastify = Fastify({

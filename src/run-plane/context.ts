@@ -5,6 +5,7 @@ import type { Runtime, RtDeployment, RtModel, RtWorkspace } from '../config/runt
 import type { Principal } from '../auth/types.js'
 import type { EdgeErrorCode } from '../errors.js'
 import type { Exchange } from '../proxy/forward.js'
+import type { UsageTicket } from '../usage/gate.js'
 
 export interface TokenUsage {
   input: number
@@ -58,6 +59,8 @@ export class RequestContext {
   totalTimer: NodeJS.Timeout | null = null
   /** Set by the usage stage when response chunks must be observed. */
   usageTap = false
+  /** What the usage stage reserved at admission and meters until settlement. */
+  usageTicket: UsageTicket | null = null
   /** Code of the last upstream failure, for the log. */
   failure: string | null = null
   /** True once an event-stream response started (open-stream gauge, stream-aware stages). */

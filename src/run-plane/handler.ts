@@ -12,7 +12,7 @@ import type { Principal } from '../auth/types.js'
 import { authenticate, type IdentityServices } from '../auth/authenticate.js'
 import { decideModelAccess, decideWorkspaceAccess } from '../access/decide.js'
 import { planRoute, recordAttempt, type RoutingServices } from '../routing/plan.js'
-import { admitUsage, observeChunk, settleUsage, type UsageServices } from '../usage/gate.js'
+import { admitUsage, beginUsage, observeChunk, settleUsage, type UsageServices } from '../usage/gate.js'
 import { ClientAbortError, TotalTimeoutError, decisionHeaders, dispatchAttempt, type Exchange, type ExchangeOwner } from '../proxy/forward.js'
 import type { UpstreamFailure } from '../proxy/upstream-errors.js'
 import { writeAccessLog } from '../observability/access-log.js'
@@ -136,7 +136,8 @@ export class RunPlane implements ExchangeOwner {
 
   // ExchangeOwner ---------------------------------------------------------------------------
 
-  onUpstreamHeaders (): boolean {
+  onUpstreamHeaders (ctx: RequestContext, statusCode: number, headers: Record<string, string | string[] | undefined>): boolean {
+    if (ctx.usageTap) beginUsage(ctx, statusCode, headers)
     return true
   }
 

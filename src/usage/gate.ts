@@ -1,18 +1,331 @@
-// Stage: token-usage admission and settlement.
-import type { EdgeError } from '../errors.js'
-import type { RequestContext } from '../run-plane/context.js'
+// Stage: token-usage admission and settlement (SPEC §5, Blaxel's maxToken semantics).
+//
+// Admission asks the store, atomically over every maxToken policy of the model, whether a
+// window is exhausted; a window counts what finished requests used plus a reservation for
+// each request in flight (an estimate learned from this model's past requests), so a burst
+// overshoots a limit by the estimate's error, not by the whole burst. The request that
+// crosses a limit completes; later ones get 429 POLICY_VIOLATION with Retry-After (seconds to
+// the window's end) and x-should-retry: false. Settlement adds what the response reported
+// (or an estimate) to the window current when the request ended and frees the reservation.
+// Rejected requests add nothing. Dry-run policies are checked and reported, never enforced.
+import type { Logger } from 'pino'
+import { EdgeError } from '../errors.js'
+import type { RequestContext, TokenUsage } from '../run-plane/context.js'
+import type { RtModelLimits, RtTokenLimit, UsageStoreConfig } from './types.js'
+import type { CheckResult, UsageStore } from './store.js'
+import { MemoryUsageStore } from './store-memory.js'
+import { RedisUsageStore } from './store-redis.js'
+import { UsageMeter } from './extract.js'
+import { windowEnd, windowStart, secondsToReset } from './windows.js'
+import { isExhausted, policyHeaderOf, rateLimitHeaderOf } from './headers.js'
+
+export interface UsageOptions {
+  logger?: Logger | null
+  /** The clock windows are computed with (ms since epoch); injectable for tests. */
+  now?: () => number
+}
+
+/** Counters for /metrics and tests. */
+export class UsageStats {
+  admitted = 0
+  refused = 0
+  dryRunViolations = 0
+  /** Store calls that failed or timed out (admission and settlement). */
+  storeErrors = 0
+  failedOpen = 0
+  failedClosed = 0
+  settled = 0
+  estimated = 0
+  inputTokens = 0
+  outputTokens = 0
+  /** `ws/model/policy` → requests refused (or, for dry runs, that would have been). */
+  readonly refusedByPolicy = new Map<string, number>()
+  readonly dryRunByPolicy = new Map<string, number>()
+}
+
+/** What admission hands to settlement. */
+export class UsageTicket {
+  readonly limits: RtModelLimits
+  readonly store: UsageStore
+  /** Reserved at admission (0 when the store could not be reached). */
+  ri: number
+  ro: number
+  rt: number
+  meter: UsageMeter | null = null
+
+  constructor (limits: RtModelLimits, store: UsageStore, ri: number, ro: number, rt: number) {
+    this.limits = limits
+    this.store = store
+    this.ri = ri
+    this.ro = ro
+    this.rt = rt
+  }
+}
+
+/** Per model, learned from finished requests: what one request tends to use. */
+class Estimate {
+  samples = 0
+  /** Input tokens per request-body byte. */
+  ratio = 0
+  input = 0
+  output = 0
+}
+
+const ALPHA = 0.25
+const RETIRE_AFTER_MS = 60_000
+const ERROR_LOG_EVERY_MS = 10_000
 
 export class UsageServices {
-  async close (): Promise<void> {}
+  readonly now: () => number
+  readonly stats = new UsageStats()
+  private readonly logger: Logger | null
+  private store: UsageStore | null = null
+  private storeId = ''
+  private readonly estimates = new Map<string, Estimate>()
+  private lastErrorLog = 0
+  private readonly retired = new Set<UsageStore>()
+
+  constructor (opts: UsageOptions = {}) {
+    this.now = opts.now ?? Date.now
+    this.logger = opts.logger ?? null
+  }
+
+  /** The store for this config; a reload that changes it builds a new one. */
+  storeFor (cfg: UsageStoreConfig): UsageStore {
+    if (this.store !== null && cfg.id === this.storeId) return this.store
+    const old = this.store
+    this.store = cfg.redis === null ? new MemoryUsageStore() : new RedisUsageStore(cfg, { onState: (up, err) => { this.onStoreState(cfg, up, err) } })
+    this.storeId = cfg.id
+    if (old !== null) {
+      // Requests admitted on the old store settle there; close it once they are long done.
+      this.retired.add(old)
+      const t = setTimeout(() => { this.retired.delete(old); void old.close() }, RETIRE_AFTER_MS)
+      t.unref()
+    }
+    return this.store
+  }
+
+  /** Builds the store and, for Redis, waits for the connection a bounded time. */
+  async start (cfg: UsageStoreConfig, waitMs = Math.max(1000, cfg.timeoutMs)): Promise<void> {
+    const store = this.storeFor(cfg)
+    if (store instanceof RedisUsageStore) await store.ready(waitMs)
+  }
+
+  private onStoreState (cfg: UsageStoreConfig, up: boolean, err: Error | null): void {
+    if (this.logger === null) return
+    if (up) this.logger.info({ store: 'redis' }, 'usage store reachable')
+    else this.logger.warn({ store: 'redis', failMode: cfg.failMode, err: err?.message }, `usage store unreachable: failing ${cfg.failMode}`)
+  }
+
+  storeError (failMode: 'open' | 'closed', err: unknown, during: 'check' | 'add'): void {
+    this.stats.storeErrors++
+    if (during === 'check') {
+      if (failMode === 'open') this.stats.failedOpen++
+      else this.stats.failedClosed++
+    }
+    const now = Date.now()
+    if (this.logger !== null && now - this.lastErrorLog >= ERROR_LOG_EVERY_MS) {
+      this.lastErrorLog = now
+      this.logger.warn({ store: 'redis', during, failMode, err: err instanceof Error ? err.message : String(err) }, `usage store call failed: failing ${failMode} (logged at most every ${ERROR_LOG_EVERY_MS / 1000}s; see storeErrors)`)
+    }
+  }
+
+  /** One line per request a dry-run policy would have refused. */
+  logWouldRefuse (ctx: RequestContext, policies: string): void {
+    this.logger?.warn({ reqId: ctx.id, workspace: ctx.workspaceName, model: ctx.modelName, policies }, 'maxToken dry run: this request would be refused')
+  }
+
+  /** What to reserve for a request of this model with this many body bytes. */
+  reserve (model: string, bodyBytes: number): [number, number] {
+    const e = this.estimates.get(model)
+    if (e === undefined || e.samples === 0) return [Math.ceil(bodyBytes / 4), 0]
+    const input = bodyBytes > 0 && e.ratio > 0 ? Math.ceil(bodyBytes * e.ratio) : Math.ceil(e.input)
+    return [input, Math.ceil(e.output)]
+  }
+
+  learn (model: string, bodyBytes: number, u: TokenUsage): void {
+    let e = this.estimates.get(model)
+    if (e === undefined) { e = new Estimate(); this.estimates.set(model, e) }
+    const ratio = bodyBytes > 0 ? u.input / bodyBytes : e.ratio
+    if (e.samples === 0) {
+      e.ratio = ratio
+      e.input = u.input
+      e.output = u.output
+    } else {
+      e.ratio += ALPHA * (ratio - e.ratio)
+      e.input += ALPHA * (u.input - e.input)
+      e.output += ALPHA * (u.output - e.output)
+    }
+    e.samples++
+  }
+
+  /** Connected (Redis) or always true (memory); for readiness and tests. */
+  get storeConnected (): boolean {
+    return !(this.store instanceof RedisUsageStore) || this.store.connected
+  }
+
+  get currentStore (): UsageStore | null { return this.store }
+
+  async close (): Promise<void> {
+    const all = [...this.retired]
+    if (this.store !== null) all.push(this.store)
+    this.retired.clear()
+    this.store = null
+    await Promise.all(all.map(async s => { await s.close() }))
+  }
+}
+
+function startsOf (limits: readonly RtTokenLimit[], now: number): number[] {
+  const starts = new Array<number>(limits.length)
+  for (let j = 0; j < limits.length; j++) {
+    const l = limits[j] as RtTokenLimit
+    starts[j] = windowStart(l.granularity, l.step, now)
+  }
+  return starts
 }
 
 /** Admits or refuses a request of a limited model. null = admitted. */
-export function admitUsage (_ctx: RequestContext, _services: UsageServices): EdgeError | null | Promise<EdgeError | null> {
+export function admitUsage (ctx: RequestContext, services: UsageServices): EdgeError | null | Promise<EdgeError | null> {
+  const model = ctx.model
+  if (model === null) return null
+  const usage = ctx.runtime.usage
+  const ml = usage.models.get(model.key)
+  if (ml === undefined) return null
+  const cfg = usage.store
+  const store = services.storeFor(cfg)
+  const now = services.now()
+  const [ri, ro] = services.reserve(ml.model, ctx.bytesIn)
+  const ticket = new UsageTicket(ml, store, ri, ro, ri + ro)
+  let result: CheckResult | Promise<CheckResult>
+  try {
+    result = store.check(ml, startsOf(ml.limits, now), ri, ro, ri + ro)
+  } catch (err) {
+    return storeFailed(ctx, services, ticket, cfg, err)
+  }
+  if (result instanceof Promise) {
+    return result.then(r => decide(ctx, services, ticket, r, now), err => storeFailed(ctx, services, ticket, cfg, err))
+  }
+  return decide(ctx, services, ticket, result, now)
+}
+
+function decide (ctx: RequestContext, services: UsageServices, ticket: UsageTicket, counts: CheckResult, now: number): EdgeError | null {
+  const ml = ticket.limits
+  const limits = ml.limits
+  ctx.addHeader('ratelimit-policy', ml.policyHeader ?? policyHeaderOf(limits, now))
+  ctx.addHeader('ratelimit', rateLimitHeaderOf(limits, counts, now))
+  const stats = services.stats
+  if (counts[0] === 0) {
+    // Refused: name the exhausted policy that resets last (the request needs all of them).
+    let retry = 0
+    let worst: RtTokenLimit | null = null
+    for (let j = 0; j < limits.length; j++) {
+      const l = limits[j] as RtTokenLimit
+      if (l.dryRun || !isExhausted(l, counts[1 + 3 * j] ?? 0, counts[2 + 3 * j] ?? 0, counts[3 + 3 * j] ?? 0)) continue
+      const s = secondsToReset(l.granularity, l.step, now)
+      if (s > retry) { retry = s; worst = l }
+      bump(stats.refusedByPolicy, `${ml.model}/${l.policy}`)
+    }
+    stats.refused++
+    const name = worst?.policy ?? '?'
+    return new EdgeError('POLICY_VIOLATION', `The token-usage policy "${name}" of this model is exhausted for the current window. It resets in ${retry} s; do not retry before then.`, {
+      status: 429,
+      retryable: false,
+      headers: { 'retry-after': String(retry), 'x-should-retry': 'false' }
+    })
+  }
+  stats.admitted++
+  let dry: string | null = null
+  for (let j = 0; j < limits.length; j++) {
+    const l = limits[j] as RtTokenLimit
+    if (l.dryRun && isExhausted(l, counts[1 + 3 * j] ?? 0, counts[2 + 3 * j] ?? 0, counts[3 + 3 * j] ?? 0)) {
+      dry = dry === null ? l.policy : `${dry}, ${l.policy}`
+      stats.dryRunViolations++
+      bump(stats.dryRunByPolicy, `${ml.model}/${l.policy}`)
+    }
+  }
+  if (dry !== null) {
+    ctx.addHeader('x-agnet-dry-run', `would refuse: ${dry}`)
+    services.logWouldRefuse(ctx, dry)
+  }
+  ctx.usageTicket = ticket
+  ctx.usageTap = true
   return null
 }
 
+function storeFailed (ctx: RequestContext, services: UsageServices, ticket: UsageTicket, cfg: UsageStoreConfig, err: unknown): EdgeError | null {
+  services.storeError(cfg.failMode, err, 'check')
+  if (cfg.failMode === 'closed') {
+    return new EdgeError('WORKLOAD_UNAVAILABLE', 'The token-usage counters of this model cannot be reached, so the request is refused (usage.failMode: closed). Retry shortly.', {
+      status: 503,
+      retryable: true,
+      headers: { 'retry-after': '1' }
+    })
+  }
+  // Open: admitted unchecked, nothing reserved; its usage is still added if the store is back by then.
+  ctx.addHeader('ratelimit-policy', ticket.limits.policyHeader ?? policyHeaderOf(ticket.limits.limits, services.now()))
+  ticket.ri = 0
+  ticket.ro = 0
+  ticket.rt = 0
+  ctx.usageTicket = ticket
+  ctx.usageTap = true
+  return null
+}
+
+function bump (m: Map<string, number>, key: string): void {
+  m.set(key, (m.get(key) ?? 0) + 1)
+}
+
+/** Called with the relayed response's status and headers: starts metering its body. */
+export function beginUsage (ctx: RequestContext, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+  const ticket = ctx.usageTicket
+  if (ticket === null) return
+  const ct = headers['content-type']
+  const ce = headers['content-encoding']
+  ticket.meter = new UsageMeter(statusCode, typeof ct === 'string' ? ct : undefined, typeof ce === 'string' ? ce : undefined)
+}
+
 /** Sees every response chunk of a limited model (no byte is held back). */
-export function observeChunk (_ctx: RequestContext, _services: UsageServices, _chunk: Buffer): void {}
+export function observeChunk (ctx: RequestContext, _services: UsageServices, chunk: Buffer): void {
+  const meter = ctx.usageTicket?.meter
+  if (meter !== null && meter !== undefined) meter.write(chunk)
+}
 
 /** Counts what the request used, once, when it ends (complete, failed or aborted). */
-export function settleUsage (_ctx: RequestContext, _services: UsageServices): void {}
+export function settleUsage (ctx: RequestContext, services: UsageServices): void {
+  const ticket = ctx.usageTicket
+  if (ticket === null) return
+  ctx.usageTicket = null
+  ctx.usageTap = false
+  const ml = ticket.limits
+  let u: TokenUsage | null = null
+  if (ticket.meter !== null) {
+    u = ticket.meter.finish(ctx.bytesIn)
+    ctx.usage = u
+    const stats = services.stats
+    stats.settled++
+    stats.inputTokens += u.input
+    stats.outputTokens += u.output
+    if (u.estimated) stats.estimated++
+    if (u.total > 0) services.learn(ml.model, ctx.bytesIn, u)
+  }
+  const ai = u?.input ?? 0
+  const ao = u?.output ?? 0
+  const at = u?.total ?? 0
+  if (ai === 0 && ao === 0 && at === 0 && ticket.ri === 0 && ticket.ro === 0 && ticket.rt === 0) return
+  const now = services.now()
+  const limits = ml.limits
+  const starts = new Array<number>(limits.length)
+  const ttl = new Array<number>(limits.length)
+  for (let j = 0; j < limits.length; j++) {
+    const l = limits[j] as RtTokenLimit
+    const s = windowStart(l.granularity, l.step, now)
+    starts[j] = s
+    ttl[j] = windowEnd(l.granularity, l.step, s) - now
+  }
+  try {
+    const done = ticket.store.add(ml, starts, ttl, ai, ao, at, ticket.ri, ticket.ro, ticket.rt)
+    if (done instanceof Promise) done.catch((err: unknown) => { services.storeError(ctx.runtime.usage.store.failMode, err, 'add') })
+  } catch (err) {
+    services.storeError(ctx.runtime.usage.store.failMode, err, 'add')
+  }
+}

@@ -1,6 +1,49 @@
-// Token-usage accounting as the request path sees it.
+// Token-usage accounting as the request path sees it: every maxToken policy of a model
+// compiled into a limit with its window, thresholds and precomputed header text.
+
+export type Granularity = 'minute' | 'hour' | 'day' | 'month'
+
+export interface RtTokenLimit {
+  /** Policy name, as in the config and the RateLimit headers. */
+  readonly policy: string
+  /** Counter identity: workspace, model, policy and window shape. Thresholds are not part
+   * of it, so a reload that only changes a threshold keeps the window's count. */
+  readonly key: string
+  readonly granularity: Granularity
+  readonly step: number
+  /** Thresholds per window; 0 = not checked. */
+  readonly input: number
+  readonly output: number
+  readonly total: number
+  /** Reports (headers, logs, metrics) without ever refusing. */
+  readonly dryRun: boolean
+}
+
+export interface RtModelLimits {
+  /** `ws/model`. */
+  readonly model: string
+  readonly limits: readonly RtTokenLimit[]
+  /** Value of the RateLimit-Policy header for windows of fixed length; null when a month
+   * window is involved (its length varies, so it is written per request). */
+  readonly policyHeader: string | null
+  /** Longest a reservation may live (the model's total timeout plus slack). */
+  readonly reserveTtlMs: number
+}
+
+export interface UsageStoreConfig {
+  /** redis:// URL, or null for the in-process store. */
+  readonly redis: string | null
+  readonly failMode: 'open' | 'closed'
+  readonly timeoutMs: number
+  readonly keyPrefix: string
+  /** Identity of the store: a change (reload) builds a new one. */
+  readonly id: string
+}
 
 export interface UsageRuntime {
   /** Keys (`ws/model`) of models with at least one maxToken policy. */
   readonly limitedModels: ReadonlySet<string>
+  /** Limits by model key. */
+  readonly models: ReadonlyMap<string, RtModelLimits>
+  readonly store: UsageStoreConfig
 }

@@ -1,0 +1,342 @@
+// Reads token usage from a response as it streams by, without holding a byte back: the
+// meter only looks at chunks the gateway is already writing to the client.
+//
+// Event streams are split into events incrementally and each event's JSON is read for the
+// places providers report usage and for the text they stream:
+//   OpenAI chat     chunk.usage (last chunk with stream_options.include_usage); text in choices[].delta
+//   OpenAI Responses response.completed|incomplete|failed → response.usage; text in *.delta events
+//   Anthropic       message_start → message.usage.input_tokens; message_delta → usage.output_tokens
+//   Gemini          usageMetadata on (the last) chunks, cumulative; text in candidates[].content.parts[]
+//   Cohere v2       message-end → delta.usage.tokens; text in content-delta
+// JSON bodies (and Gemini's streamed JSON array) are read when they end. Everything buffered
+// is bounded: a line or event over MAX_EVENT_BYTES is skipped, a JSON body over MAX_BODY_BYTES
+// is only kept by its tail, where every provider puts its usage object.
+//
+// Without reported usage the meter estimates: output = ceil(characters of streamed text / 4),
+// input = ceil(request body bytes / 4), and marks the result estimated.
+import { brotliDecompressSync, constants, gunzipSync, inflateRawSync, inflateSync } from 'node:zlib'
+import type { TokenUsage } from '../run-plane/context.js'
+
+export const MAX_EVENT_BYTES = 256 * 1024
+export const MAX_BODY_BYTES = 1024 * 1024
+const TAIL_BYTES = 64 * 1024
+const MAX_DECODED_BYTES = 8 * 1024 * 1024
+const LF = 10
+const CR = 13
+
+type Mode = 'sse' | 'json'
+
+function isRecord (v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
+
+function num (v: unknown): number {
+  return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? Math.round(v) : -1
+}
+
+export class UsageMeter {
+  private readonly mode: Mode
+  private readonly encoding: string | null
+  private readonly ok: boolean
+  // Reported usage (-1 = not reported).
+  private input = -1
+  private output = -1
+  private total = -1
+  /** Characters of generated text seen, for the estimate. */
+  private chars = 0
+  // SSE state: the partial line carried to the next chunk, the data of the current event.
+  private partial: Buffer | null = null
+  private skippingLine = false
+  private data = ''
+  private dataOverflow = false
+  // JSON / encoded state: chunks kept while small, then only the tail.
+  private chunks: Buffer[] = []
+  private kept = 0
+  private seen = 0
+  private truncated = false
+
+  constructor (status: number, contentType: string | undefined, contentEncoding: string | undefined) {
+    this.ok = status >= 200 && status < 300
+    this.mode = contentType !== undefined && contentType.toLowerCase().includes('text/event-stream') ? 'sse' : 'json'
+    const enc = contentEncoding?.trim().toLowerCase()
+    this.encoding = enc === undefined || enc === '' || enc === 'identity' ? null : enc
+  }
+
+  /** Sees one chunk on its way to the client. Never throws. */
+  write (chunk: Buffer): void {
+    if (!this.ok) return
+    this.seen += chunk.length
+    if (this.mode === 'sse' && this.encoding === null) this.scanSse(chunk)
+    else this.keep(chunk)
+  }
+
+  /** The request's usage, from what was seen so far (complete or aborted). */
+  finish (requestBytes: number): TokenUsage {
+    if (!this.ok) return { input: 0, output: 0, total: 0, estimated: false }
+    if (this.mode === 'sse' && this.encoding === null) {
+      if (this.partial !== null && !this.skippingLine) this.line(this.partial.toString('utf8'))
+      this.partial = null
+      this.dispatch()
+    } else {
+      this.readKept()
+    }
+    return this.result(requestBytes)
+  }
+
+  private result (requestBytes: number): TokenUsage {
+    let estimated = false
+    let input = this.input
+    let output = this.output
+    if (input < 0) {
+      input = Math.ceil(requestBytes / 4)
+      if (input > 0) estimated = true
+    }
+    if (output < 0) {
+      if (this.total >= 0 && this.input >= 0) output = Math.max(0, this.total - this.input)
+      else {
+        output = Math.ceil(this.chars / 4)
+        if (output > 0) estimated = true
+      }
+    }
+    const total = this.total >= 0 && this.input >= 0 && this.output >= 0 ? Math.max(this.total, input + output) : input + output
+    return { input, output, total, estimated }
+  }
+
+  // Event streams ---------------------------------------------------------------------
+
+  private scanSse (chunk: Buffer): void {
+    let from = 0
+    for (;;) {
+      const nl = chunk.indexOf(LF, from)
+      if (nl < 0) break
+      if (this.partial !== null) {
+        if (!this.skippingLine) {
+          const whole = Buffer.concat([this.partial, chunk.subarray(from, nl)])
+          this.lineOf(whole, 0, whole.length)
+        }
+        this.partial = null
+        this.skippingLine = false
+      } else {
+        this.lineOf(chunk, from, nl)
+      }
+      from = nl + 1
+    }
+    if (from < chunk.length) {
+      if (this.skippingLine) return
+      const rest = chunk.subarray(from)
+      const size = (this.partial?.length ?? 0) + rest.length
+      if (size > MAX_EVENT_BYTES) {
+        // A line this long is not an event we read; drop it without keeping its bytes.
+        this.partial = null
+        this.skippingLine = true
+        this.dataOverflow = true
+        return
+      }
+      // Copy: the chunk's memory belongs to the socket layer once written.
+      this.partial = this.partial === null ? Buffer.from(rest) : Buffer.concat([this.partial, rest])
+    }
+  }
+
+  private lineOf (buf: Buffer, start: number, end: number): void {
+    if (end > start && buf[end - 1] === CR) end--
+    if (end === start) { this.dispatch(); return }
+    // Only data lines matter; skip event:, id:, retry: and comments without decoding them.
+    if (buf[start] !== 0x64 /* d */) return
+    this.line(buf.toString('utf8', start, end))
+  }
+
+  private line (text: string): void {
+    if (text === '') { this.dispatch(); return }
+    if (!text.startsWith('data:')) return
+    const value = text.charCodeAt(5) === 32 ? text.slice(6) : text.slice(5)
+    if (this.dataOverflow) return
+    if (this.data.length + value.length > MAX_EVENT_BYTES) { this.dataOverflow = true; this.data = ''; return }
+    this.data = this.data === '' ? value : this.data + '\n' + value
+  }
+
+  private dispatch (): void {
+    const data = this.data
+    this.data = ''
+    this.dataOverflow = false
+    if (data.length === 0 || data.charCodeAt(0) !== 123 /* { */) return
+    let event: unknown
+    try { event = JSON.parse(data) } catch { return }
+    if (isRecord(event)) this.event(event)
+  }
+
+  /** One event (or one element of a JSON array stream, or a whole JSON body). */
+  private event (e: Record<string, unknown>): void {
+    if (isRecord(e.usage)) this.usage(e.usage, true)
+    if (isRecord(e.usageMetadata)) this.gemini(e.usageMetadata)
+    const message = e.message
+    // Anthropic message_start: input is final there, output_tokens is a placeholder.
+    if (isRecord(message) && isRecord(message.usage)) this.usage(message.usage, e.type !== 'message_start')
+    const response = e.response
+    if (isRecord(response) && isRecord(response.usage)) this.usage(response.usage, true)
+    const delta = e.delta
+    if (isRecord(delta) && isRecord(delta.usage)) this.usage(delta.usage, true)
+    this.text(e, delta)
+  }
+
+  private usage (u: Record<string, unknown>, withOutput: boolean): void {
+    const tokens = u.tokens
+    if (isRecord(tokens)) { this.usage(tokens, withOutput); return } // Cohere v2: tokens, not billed_units
+    const prompt = num(u.prompt_tokens)
+    if (prompt >= 0) this.input = prompt
+    const inTokens = num(u.input_tokens)
+    if (inTokens >= 0) this.input = inTokens + Math.max(0, num(u.cache_creation_input_tokens)) + Math.max(0, num(u.cache_read_input_tokens))
+    if (withOutput) {
+      const completion = num(u.completion_tokens)
+      if (completion >= 0) this.output = completion
+      const outTokens = num(u.output_tokens)
+      if (outTokens >= 0) this.output = outTokens
+      const total = num(u.total_tokens)
+      if (total >= 0) this.total = total
+    }
+  }
+
+  private gemini (m: Record<string, unknown>): void {
+    const prompt = num(m.promptTokenCount)
+    if (prompt >= 0) this.input = prompt + Math.max(0, num(m.toolUsePromptTokenCount))
+    const cand = num(m.candidatesTokenCount)
+    const thoughts = num(m.thoughtsTokenCount)
+    if (cand >= 0 || thoughts >= 0) this.output = Math.max(0, cand) + Math.max(0, thoughts)
+    const total = num(m.totalTokenCount)
+    if (total >= 0) this.total = total
+  }
+
+  /** Counts generated text for the estimate, by the shape of streamed deltas. */
+  private text (e: Record<string, unknown>, delta: unknown): void {
+    const choices = e.choices
+    if (Array.isArray(choices)) {
+      for (const c of choices) {
+        if (!isRecord(c)) continue
+        const d = isRecord(c.delta) ? c.delta : isRecord(c.message) ? c.message : null
+        if (d === null) continue
+        this.chars += strLen(d.content) + strLen(d.reasoning_content) + strLen(d.refusal)
+        if (Array.isArray(d.tool_calls)) for (const t of d.tool_calls) if (isRecord(t) && isRecord(t.function)) this.chars += strLen(t.function.arguments)
+      }
+    }
+    if (typeof delta === 'string') {
+      // Responses API: response.output_text.delta, function_call_arguments.delta, reasoning deltas.
+      if (typeof e.type === 'string' && e.type.endsWith('.delta')) this.chars += delta.length
+    } else if (isRecord(delta)) {
+      this.chars += strLen(delta.text) + strLen(delta.partial_json) + strLen(delta.thinking) // Anthropic
+      const msg = delta.message
+      if (isRecord(msg) && isRecord(msg.content)) this.chars += strLen(msg.content.text) // Cohere v2
+    }
+    const candidates = e.candidates
+    if (Array.isArray(candidates)) {
+      for (const c of candidates) {
+        if (isRecord(c) && isRecord(c.content) && Array.isArray(c.content.parts)) for (const p of c.content.parts) if (isRecord(p)) this.chars += strLen(p.text)
+      }
+    }
+  }
+
+  // Whole bodies ----------------------------------------------------------------------
+
+  private keep (chunk: Buffer): void {
+    this.chunks.push(Buffer.from(chunk))
+    this.kept += chunk.length
+    if (this.kept <= MAX_BODY_BYTES) return
+    // Too big to keep whole: keep only the tail, where usage objects sit.
+    this.truncated = true
+    while (this.chunks.length > 1 && this.kept - (this.chunks[0] as Buffer).length >= TAIL_BYTES) {
+      this.kept -= (this.chunks.shift() as Buffer).length
+    }
+  }
+
+  private readKept (): void {
+    let body = this.chunks.length === 1 ? this.chunks[0] as Buffer : Buffer.concat(this.chunks)
+    this.chunks = []
+    if (this.encoding !== null) {
+      if (this.truncated) { this.chars += this.seen; return } // a compressed tail cannot be decoded
+      const decoded = decode(body, this.encoding)
+      if (decoded === null) { this.chars += this.seen; return }
+      body = decoded
+    }
+    if (this.mode === 'sse') {
+      this.scanSse(body)
+      if (this.partial !== null && !this.skippingLine) this.line(this.partial.toString('utf8'))
+      this.partial = null
+      this.dispatch()
+      return
+    }
+    const text = body.toString('utf8')
+    if (!this.truncated) {
+      let parsed: unknown
+      try { parsed = JSON.parse(text) } catch { parsed = undefined }
+      if (parsed !== undefined) {
+        if (Array.isArray(parsed)) { for (const el of parsed) if (isRecord(el)) this.event(el) } else if (isRecord(parsed)) this.whole(parsed)
+        return
+      }
+    }
+    // Truncated or cut short (aborted): find the last usage object in what is there.
+    scanUsageObjects(text, (key, obj) => { if (key === 'usageMetadata') this.gemini(obj); else this.usage(obj, true) })
+    if (this.output < 0 && this.total < 0) this.chars += this.truncated ? this.seen : text.length
+  }
+
+  /** A complete non-streamed JSON answer. */
+  private whole (o: Record<string, unknown>): void {
+    this.event(o)
+    // Non-streamed shapes put the text elsewhere than deltas do; only needed to estimate.
+    if (this.output >= 0 || this.total >= 0) return
+    if (Array.isArray(o.content)) for (const c of o.content) if (isRecord(c)) this.chars += strLen(c.text) // Anthropic
+    const msg = o.message
+    if (isRecord(msg) && Array.isArray(msg.content)) for (const c of msg.content) if (isRecord(c)) this.chars += strLen(c.text) // Cohere
+    if (Array.isArray(o.output)) { // Responses
+      for (const item of o.output) if (isRecord(item) && Array.isArray(item.content)) for (const c of item.content) if (isRecord(c)) this.chars += strLen(c.text)
+    }
+  }
+}
+
+function strLen (v: unknown): number {
+  return typeof v === 'string' ? v.length : 0
+}
+
+function decode (body: Buffer, encoding: string): Buffer | null {
+  // Sync flush: an aborted body still yields what arrived.
+  const opts = { maxOutputLength: MAX_DECODED_BYTES, finishFlush: constants.Z_SYNC_FLUSH }
+  try {
+    if (encoding === 'gzip' || encoding === 'x-gzip') return gunzipSync(body, opts)
+    if (encoding === 'br') return brotliDecompressSync(body, { maxOutputLength: MAX_DECODED_BYTES, finishFlush: constants.BROTLI_OPERATION_FLUSH })
+    if (encoding === 'deflate') {
+      try { return inflateSync(body, opts) } catch { return inflateRawSync(body, opts) }
+    }
+  } catch {}
+  return null
+}
+
+const USAGE_KEY = /"(usage|usageMetadata)"\s*:\s*\{/g
+
+/** Finds `"usage": {...}` objects in JSON text that may be cut anywhere; calls back in order. */
+export function scanUsageObjects (text: string, found: (key: string, obj: Record<string, unknown>) => void): void {
+  USAGE_KEY.lastIndex = 0
+  for (let m = USAGE_KEY.exec(text); m !== null; m = USAGE_KEY.exec(text)) {
+    const open = m.index + m[0].length - 1
+    const close = balancedEnd(text, open)
+    if (close < 0) return
+    try {
+      const obj: unknown = JSON.parse(text.slice(open, close + 1))
+      if (isRecord(obj)) found(m[1] as string, obj)
+    } catch {}
+    USAGE_KEY.lastIndex = close + 1
+  }
+}
+
+/** Index of the brace closing the object opened at `open`, or -1; aware of strings. */
+function balancedEnd (text: string, open: number): number {
+  let depth = 0
+  let inString = false
+  const end = Math.min(text.length, open + 16 * 1024)
+  for (let i = open; i < end; i++) {
+    const c = text.charCodeAt(i)
+    if (inString) {
+      if (c === 92 /* \ */) i++
+      else if (c === 34 /* " */) inString = false
+    } else if (c === 34) inString = true
+    else if (c === 123 || c === 91) depth++
+    else if (c === 125 || c === 93) { depth--; if (depth === 0) return i }
+  }
+  return -1
+}

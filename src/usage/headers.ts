@@ -1,0 +1,46 @@
+// RateLimit-Policy and RateLimit response fields (IETF draft httpapi-ratelimit-headers-10):
+//   RateLimit-Policy: "cap:total";q=2000;w=60;qu="tokens"
+//   RateLimit: "cap:total";r=1200;t=42
+// One item per checked threshold of every maxToken policy (dry-run ones included: they report).
+// "tokens" is not a registered quota unit; clients that do not know it still read q, w, r, t.
+import type { RtTokenLimit } from './types.js'
+import { secondsToReset, windowEnd, windowStart } from './windows.js'
+
+const DIMENSIONS = ['input', 'output', 'total'] as const
+
+function windowSeconds (l: RtTokenLimit, now: number): number {
+  const start = windowStart(l.granularity, l.step, now)
+  return Math.round((windowEnd(l.granularity, l.step, start) - start) / 1000)
+}
+
+/** The RateLimit-Policy value; `now` only matters for month windows (their length varies). */
+export function policyHeaderOf (limits: readonly RtTokenLimit[], now: number): string {
+  const items: string[] = []
+  for (const l of limits) {
+    const w = windowSeconds(l, now)
+    for (const d of DIMENSIONS) if (l[d] > 0) items.push(`"${l.policy}:${d}";q=${l[d]};w=${w};qu="tokens"`)
+  }
+  return items.join(', ')
+}
+
+/**
+ * The RateLimit value from the counts a check returned: `counts[1 + 3j + k]` is what limit j
+ * has used (settled plus reserved) in dimension k (input, output, total) of its window.
+ */
+export function rateLimitHeaderOf (limits: readonly RtTokenLimit[], counts: readonly number[], now: number): string {
+  const items: string[] = []
+  for (let j = 0; j < limits.length; j++) {
+    const l = limits[j] as RtTokenLimit
+    const t = secondsToReset(l.granularity, l.step, now)
+    for (let k = 0; k < 3; k++) {
+      const q = l[DIMENSIONS[k] as 'input' | 'output' | 'total']
+      if (q > 0) items.push(`"${l.policy}:${DIMENSIONS[k] as string}";r=${Math.max(0, q - (counts[1 + 3 * j + k] ?? 0))};t=${t}`)
+    }
+  }
+  return items.join(', ')
+}
+
+/** True when limit `l` is exhausted given used counts (settled plus reserved). */
+export function isExhausted (l: RtTokenLimit, input: number, output: number, total: number): boolean {
+  return (l.input > 0 && input >= l.input) || (l.output > 0 && output >= l.output) || (l.total > 0 && total >= l.total)
+}

@@ -1,0 +1,86 @@
+// The in-process store (default): one counter per limit, holding its current window's usage
+// and the reservations of requests in flight. Synchronous, so admission stays on the fast
+// path; atomic because JavaScript runs one thing at a time.
+import type { RtModelLimits } from './types.js'
+import type { CheckResult, UsageStore } from './store.js'
+import { isExhausted } from './headers.js'
+
+class Counter {
+  start = 0
+  ui = 0
+  uo = 0
+  ut = 0
+  ri = 0
+  ro = 0
+  rt = 0
+}
+
+export class MemoryUsageStore implements UsageStore {
+  readonly kind = 'memory'
+  // One entry per limit of the config (reloads may leave a few behind; bounded by config size).
+  private readonly counters = new Map<string, Counter>()
+
+  private counter (key: string, start: number): Counter {
+    let c = this.counters.get(key)
+    if (c === undefined) {
+      c = new Counter()
+      c.start = start
+      this.counters.set(key, c)
+    } else if (start > c.start) {
+      // A new window: what was used is gone; reservations of requests in flight are not.
+      c.start = start
+      c.ui = 0
+      c.uo = 0
+      c.ut = 0
+    }
+    return c
+  }
+
+  check (ml: RtModelLimits, starts: readonly number[], ri: number, ro: number, rt: number): CheckResult {
+    const limits = ml.limits
+    const out: CheckResult = new Array<number>(1 + 3 * limits.length)
+    let refuse = false
+    for (let j = 0; j < limits.length; j++) {
+      const l = limits[j] as RtModelLimits['limits'][number]
+      const c = this.counter(l.key, starts[j] as number)
+      const i = c.start === starts[j] ? c.ui + c.ri : c.ri
+      const o = c.start === starts[j] ? c.uo + c.ro : c.ro
+      const t = c.start === starts[j] ? c.ut + c.rt : c.rt
+      out[1 + 3 * j] = i
+      out[2 + 3 * j] = o
+      out[3 + 3 * j] = t
+      if (!l.dryRun && isExhausted(l, i, o, t)) refuse = true
+    }
+    out[0] = refuse ? 0 : 1
+    if (!refuse) {
+      for (const l of limits) {
+        const c = this.counters.get(l.key) as Counter
+        c.ri += ri
+        c.ro += ro
+        c.rt += rt
+      }
+    }
+    return out
+  }
+
+  add (ml: RtModelLimits, starts: readonly number[], _ttlMs: readonly number[], ai: number, ao: number, at: number, qi: number, qo: number, qt: number): void {
+    const limits = ml.limits
+    for (let j = 0; j < limits.length; j++) {
+      const l = limits[j] as RtModelLimits['limits'][number]
+      const c = this.counter(l.key, starts[j] as number)
+      // A settlement for a window already replaced (clock skew between calls) is dropped.
+      if (c.start === starts[j]) {
+        c.ui += ai
+        c.uo += ao
+        c.ut += at
+      }
+      c.ri = Math.max(0, c.ri - qi)
+      c.ro = Math.max(0, c.ro - qo)
+      c.rt = Math.max(0, c.rt - qt)
+    }
+  }
+
+  async close (): Promise<void> {
+    this.counters.clear()
+  }
+}

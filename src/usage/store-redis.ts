@@ -1,0 +1,161 @@
+// The Redis store: counters shared by every replica on one Redis. Each check and each add is
+// ONE Lua script over all limits of the model, so check-and-reserve is atomic across
+// replicas (gateway-lessons rule 7). Keys:
+//   {prefix}u:{<limit key>}:<window start ms>   hash i/o/t: settled usage; expires with its window
+//   {prefix}r:{<limit key>}                     hash i/o/t: reservations of requests in flight;
+//                                               expires a bounded time after the last one, so a
+//                                               replica that dies mid-request leaks nothing forever
+// The hash tag {<limit key>} keeps a limit's keys in one cluster slot.
+// The client never queues: offline commands fail at once and every command is bounded by the
+// configured timeout, so a Redis outage costs a request at most `usage.timeout`.
+import { createHash } from 'node:crypto'
+import { Redis } from 'ioredis'
+import type { RtModelLimits, UsageStoreConfig } from './types.js'
+import type { CheckResult, UsageStore } from './store.js'
+
+const CHECK = `
+local n = tonumber(ARGV[1])
+local ri, ro, rt, ttl = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local out = {1}
+local refuse = false
+for j = 1, n do
+  local a = 5 + (j - 1) * 4
+  local li, lo, lt = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
+  local u = redis.call('HMGET', KEYS[2 * j - 1], 'i', 'o', 't')
+  local r = redis.call('HMGET', KEYS[2 * j], 'i', 'o', 't')
+  local ci = (tonumber(u[1]) or 0) + (tonumber(r[1]) or 0)
+  local co = (tonumber(u[2]) or 0) + (tonumber(r[2]) or 0)
+  local ct = (tonumber(u[3]) or 0) + (tonumber(r[3]) or 0)
+  out[#out + 1] = ci
+  out[#out + 1] = co
+  out[#out + 1] = ct
+  if ARGV[a + 4] == '0' and ((li > 0 and ci >= li) or (lo > 0 and co >= lo) or (lt > 0 and ct >= lt)) then refuse = true end
+end
+if refuse then
+  out[1] = 0
+elseif ri > 0 or ro > 0 or rt > 0 then
+  for j = 1, n do
+    local k = KEYS[2 * j]
+    redis.call('HINCRBY', k, 'i', ri)
+    redis.call('HINCRBY', k, 'o', ro)
+    redis.call('HINCRBY', k, 't', rt)
+    redis.call('PEXPIRE', k, ttl)
+  end
+end
+return out
+`
+
+const ADD = `
+local n = tonumber(ARGV[1])
+local ai, ao, at = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local q = {tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])}
+local f = {'i', 'o', 't'}
+for j = 1, n do
+  local uk, rk = KEYS[2 * j - 1], KEYS[2 * j]
+  if ai > 0 or ao > 0 or at > 0 then
+    redis.call('HINCRBY', uk, 'i', ai)
+    redis.call('HINCRBY', uk, 'o', ao)
+    redis.call('HINCRBY', uk, 't', at)
+    redis.call('PEXPIRE', uk, tonumber(ARGV[7 + j]))
+  end
+  for x = 1, 3 do
+    if q[x] > 0 and redis.call('EXISTS', rk) == 1 then
+      if redis.call('HINCRBY', rk, f[x], -q[x]) < 0 then redis.call('HSET', rk, f[x], 0) end
+    end
+  end
+end
+return 1
+`
+
+const sha1 = (s: string): string => createHash('sha1').update(s).digest('hex')
+const CHECK_SHA = sha1(CHECK)
+const ADD_SHA = sha1(ADD)
+
+// Settled windows are kept a little past their end so a late settlement still lands.
+const WINDOW_SLACK_MS = 60_000
+
+export interface RedisStoreEvents {
+  /** Connection state changes, for one log line per transition. */
+  onState?: (up: boolean, err: Error | null) => void
+}
+
+export class RedisUsageStore implements UsageStore {
+  readonly kind = 'redis'
+  readonly client: Redis
+  private readonly prefix: string
+  private up = false
+  private readonly events: RedisStoreEvents
+
+  constructor (cfg: UsageStoreConfig, events: RedisStoreEvents = {}) {
+    this.prefix = cfg.keyPrefix
+    this.events = events
+    this.client = new Redis(cfg.redis as string, {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      commandTimeout: cfg.timeoutMs,
+      connectTimeout: Math.max(cfg.timeoutMs, 1000),
+      // Reconnect forever, backing off to one attempt a second.
+      retryStrategy: (times: number) => Math.min(50 * times, 1000),
+      lazyConnect: false
+    })
+    this.client.on('ready', () => { this.setUp(true, null) })
+    this.client.on('error', (err: Error) => { this.setUp(false, err) })
+    this.client.on('close', () => { this.setUp(false, null) })
+  }
+
+  get connected (): boolean { return this.up }
+
+  private setUp (up: boolean, err: Error | null): void {
+    if (up === this.up) return
+    this.up = up
+    this.events.onState?.(up, err)
+  }
+
+  /** Resolves once connected, or after `ms` (whichever first). */
+  async ready (ms: number): Promise<boolean> {
+    if (this.up) return true
+    return await new Promise<boolean>(resolve => {
+      const timer = setTimeout(() => { this.client.off('ready', onReady); resolve(false) }, ms)
+      const onReady = (): void => { clearTimeout(timer); resolve(true) }
+      this.client.once('ready', onReady)
+    })
+  }
+
+  private keysOf (ml: RtModelLimits, starts: readonly number[]): string[] {
+    const keys: string[] = []
+    for (let j = 0; j < ml.limits.length; j++) {
+      const tag = `{${(ml.limits[j] as RtModelLimits['limits'][number]).key}}`
+      keys.push(`${this.prefix}u:${tag}:${starts[j] as number}`, `${this.prefix}r:${tag}`)
+    }
+    return keys
+  }
+
+  private async run (sha: string, script: string, keys: string[], args: Array<string | number>): Promise<unknown> {
+    try {
+      return await this.client.evalsha(sha, keys.length, ...keys, ...args)
+    } catch (err) {
+      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err
+      return await this.client.eval(script, keys.length, ...keys, ...args)
+    }
+  }
+
+  async check (ml: RtModelLimits, starts: readonly number[], ri: number, ro: number, rt: number): Promise<CheckResult> {
+    const args: Array<string | number> = [ml.limits.length, ri, ro, rt, ml.reserveTtlMs]
+    for (const l of ml.limits) args.push(l.input, l.output, l.total, l.dryRun ? '1' : '0')
+    const res = await this.run(CHECK_SHA, CHECK, this.keysOf(ml, starts), args)
+    if (!Array.isArray(res)) throw new Error('unexpected answer from the usage script')
+    return res.map(Number)
+  }
+
+  async add (ml: RtModelLimits, starts: readonly number[], ttlMs: readonly number[], ai: number, ao: number, at: number, qi: number, qo: number, qt: number): Promise<void> {
+    const args: Array<string | number> = [ml.limits.length, ai, ao, at, qi, qo, qt]
+    for (const t of ttlMs) args.push(Math.max(1, Math.ceil(t + WINDOW_SLACK_MS)))
+    await this.run(ADD_SHA, ADD, this.keysOf(ml, starts), args)
+  }
+
+  async close (): Promise<void> {
+    this.client.removeAllListeners('ready')
+    this.client.removeAllListeners('close')
+    this.client.disconnect()
+  }
+}

@@ -1,0 +1,26 @@
+// What a usage store does. One call per admission and one per settlement, each atomic over
+// every limit of the model, so several replicas sharing a store enforce one limit.
+import type { RtModelLimits } from './types.js'
+
+/**
+ * Result of a check: `[admitted, i0, o0, t0, i1, o1, t1, ...]` where admitted is 1 or 0 and
+ * i/o/t are what each limit has used in its window (settled plus reserved by requests in
+ * flight), read before this request's own reservation.
+ */
+export type CheckResult = number[]
+
+export interface UsageStore {
+  readonly kind: 'memory' | 'redis'
+  /**
+   * Reads every limit of `ml` in the windows starting at `starts`; unless a limit that is not
+   * a dry run is exhausted, reserves (input, output, total) on each of them. Rejected
+   * requests reserve nothing.
+   */
+  check (ml: RtModelLimits, starts: readonly number[], ri: number, ro: number, rt: number): CheckResult | Promise<CheckResult>
+  /**
+   * Adds a finished request's usage to the windows starting at `starts` (the windows of the
+   * moment it ended; `ttlMs` until each one ends) and releases its reservation.
+   */
+  add (ml: RtModelLimits, starts: readonly number[], ttlMs: readonly number[], ai: number, ao: number, at: number, qi: number, qo: number, qt: number): void | Promise<void>
+  close (): Promise<void>
+}

@@ -1,0 +1,32 @@
+// Fixed windows of `step × granularity`, aligned to UTC: minute, hour and day windows count
+// from the Unix epoch (so a 5-minute window starts at :00, :05, ...; a day at 00:00 UTC);
+// month windows are calendar months counted from January 1970. Pure functions of a clock
+// reading, so tests drive them with any instant.
+import type { Granularity } from './types.js'
+
+const UNIT_MS: Record<Exclude<Granularity, 'month'>, number> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 }
+
+/** Start (ms since epoch) of the window holding `now`. */
+export function windowStart (granularity: Granularity, step: number, now: number): number {
+  if (granularity !== 'month') {
+    const len = UNIT_MS[granularity] * step
+    return Math.floor(now / len) * len
+  }
+  const d = new Date(now)
+  const months = (d.getUTCFullYear() - 1970) * 12 + d.getUTCMonth()
+  const first = Math.floor(months / step) * step
+  return Date.UTC(1970 + Math.floor(first / 12), first % 12, 1)
+}
+
+/** End (exclusive) of the window that starts at `start`. */
+export function windowEnd (granularity: Granularity, step: number, start: number): number {
+  if (granularity !== 'month') return start + UNIT_MS[granularity] * step
+  const d = new Date(start)
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + step, 1)
+}
+
+/** Whole seconds from `now` to the end of its window, at least 1 (Retry-After, RateLimit t=). */
+export function secondsToReset (granularity: Granularity, step: number, now: number): number {
+  const end = windowEnd(granularity, step, windowStart(granularity, step, now))
+  return Math.max(1, Math.ceil((end - now) / 1000))
+}

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest'
+import { MemoryUsageStore } from '../../../src/usage/store-memory.js'
+import type { RtModelLimits, RtTokenLimit } from '../../../src/usage/types.js'
+
+function limit (over: Partial<RtTokenLimit>): RtTokenLimit {
+  return { policy: 'p', key: 'ws/m/p/1minute', granularity: 'minute', step: 1, input: 0, output: 0, total: 0, dryRun: false, ...over }
+}
+function model (...limits: RtTokenLimit[]): RtModelLimits {
+  return { model: 'ws/m', limits, policyHeader: '', reserveTtlMs: 1000 }
+}
+
+describe('memory usage store', () => {
+  it('admits while not exhausted, counts reservations of requests in flight, refuses without reserving', () => {
+    const s = new MemoryUsageStore()
+    const ml = model(limit({ total: 100 }))
+    expect(s.check(ml, [0], 10, 30, 40)).toEqual([1, 0, 0, 0])
+    expect(s.check(ml, [0], 10, 30, 40)).toEqual([1, 10, 30, 40])
+    expect(s.check(ml, [0], 10, 30, 40)).toEqual([1, 20, 60, 80])
+    // 120 reserved ≥ 100: refused, and the refusal reserves nothing.
+    expect(s.check(ml, [0], 10, 30, 40)).toEqual([0, 30, 90, 120])
+    expect(s.check(ml, [0], 10, 30, 40)).toEqual([0, 30, 90, 120])
+    // Two finish using less than reserved: room again.
+    s.add(ml, [0], [60000], 5, 5, 10, 10, 30, 40)
+    s.add(ml, [0], [60000], 5, 5, 10, 10, 30, 40)
+    expect(s.check(ml, [0], 10, 30, 40)).toEqual([1, 20, 40, 60])
+  })
+
+  it('checks input, output and total independently; 0 is not checked', () => {
+    const s = new MemoryUsageStore()
+    const ml = model(limit({ output: 10 }))
+    s.check(ml, [0], 0, 0, 0)
+    s.add(ml, [0], [1], 1000, 9, 1009, 0, 0, 0)
+    expect(s.check(ml, [0], 0, 0, 0)[0]).toBe(1) // input 1000 is not limited
+    s.add(ml, [0], [1], 0, 1, 1, 0, 0, 0)
+    expect(s.check(ml, [0], 0, 0, 0)[0]).toBe(0)
+  })
+
+  it('a new window starts from zero but keeps reservations of requests still in flight', () => {
+    const s = new MemoryUsageStore()
+    const ml = model(limit({ total: 50 }))
+    s.check(ml, [0], 0, 0, 20)
+    s.add(ml, [0], [1], 0, 0, 100, 0, 0, 0)
+    expect(s.check(ml, [0], 0, 0, 0)[0]).toBe(0)
+    expect(s.check(ml, [60000], 0, 0, 0)).toEqual([1, 0, 0, 20])
+  })
+
+  it('every policy is enforced; a dry-run one never refuses', () => {
+    const s = new MemoryUsageStore()
+    const ml = model(limit({ policy: 'a', key: 'a', total: 10 }), limit({ policy: 'b', key: 'b', total: 5, dryRun: true }))
+    s.add(ml, [0, 0], [1, 1], 0, 0, 7, 0, 0, 0)
+    expect(s.check(ml, [0, 0], 0, 0, 0)[0]).toBe(1)
+    s.add(ml, [0, 0], [1, 1], 0, 0, 3, 0, 0, 0)
+    expect(s.check(ml, [0, 0], 0, 0, 0)[0]).toBe(0)
+  })
+})
