@@ -84,10 +84,13 @@ export class RedisUsageStore implements UsageStore {
   readonly client: Redis
   private readonly prefix: string
   private up = false
+  private everUp = false
+  private readonly timeoutMs: number
   private readonly events: RedisStoreEvents
 
   constructor (cfg: UsageStoreConfig, events: RedisStoreEvents = {}) {
     this.prefix = cfg.keyPrefix
+    this.timeoutMs = cfg.timeoutMs
     this.events = events
     this.client = new Redis(cfg.redis as string, {
       enableOfflineQueue: false,
@@ -108,6 +111,7 @@ export class RedisUsageStore implements UsageStore {
   private setUp (up: boolean, err: Error | null): void {
     if (up === this.up) return
     this.up = up
+    if (up) this.everUp = true
     this.events.onState?.(up, err)
   }
 
@@ -140,6 +144,8 @@ export class RedisUsageStore implements UsageStore {
   }
 
   async check (ml: RtModelLimits, starts: readonly number[], ri: number, ro: number, rt: number): Promise<CheckResult> {
+    // A store built by a reload is still connecting: wait for it, within the usual bound.
+    if (!this.everUp) await this.ready(this.timeoutMs)
     const args: Array<string | number> = [ml.limits.length, ri, ro, rt, ml.reserveTtlMs]
     for (const l of ml.limits) args.push(l.input, l.output, l.total, l.dryRun ? '1' : '0')
     const res = await this.run(CHECK_SHA, CHECK, this.keysOf(ml, starts), args)

@@ -1,0 +1,257 @@
+// Token-usage policies on Redis: two gateways (two replicas) enforce one limit, and a Redis
+// that goes away mid-run never hangs a request (fail open or closed, as configured).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createServer } from 'node:net'
+import { randomBytes } from 'node:crypto'
+import { Redis } from 'ioredis'
+import { startGateway, type TestGateway } from '../helpers/gateway.js'
+import type { RequestContext, TokenUsage } from '../../src/run-plane/context.js'
+import { RedisUsageStore } from '../../src/usage/store-redis.js'
+
+const SHARED_REDIS = 'redis://127.0.0.1:6379'
+
+function config (redis: string, prefix: string, failMode: 'open' | 'closed' = 'open'): string {
+  return `
+usage:
+  redis: ${redis}
+  keyPrefix: "${prefix}"
+  failMode: ${failMode}
+  timeout: 200ms
+workspaces:
+  - name: demo
+    integrations:
+      - { name: oai, provider: openai, baseUrl: "mock://", apiKey: "sk-upstream" }
+    policies:
+      - { name: cap, type: maxToken, maxTokens: { granularity: minute, total: 100 } }
+      - { name: burst, type: maxToken, maxTokens: { granularity: hour, total: 2000 } }
+    models:
+      - name: capped
+        runtime: { type: openai }
+        integrationConnections: [oai]
+        deployments: [{ region: eu-fra-1 }]
+        policies: [cap]
+      - name: burst
+        runtime: { type: openai }
+        integrationConnections: [oai]
+        deployments: [{ region: eu-fra-1 }]
+        policies: [burst]
+`
+}
+
+async function freePort (): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const s = createServer()
+    s.once('error', reject)
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address()
+      s.close(() => { resolve(typeof a === 'object' && a !== null ? a.port : 0) })
+    })
+  })
+}
+
+/** A redis-server of our own, to kill and restart. */
+async function startRedis (port: number): Promise<ChildProcess> {
+  const p = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] })
+  await new Promise<void>((resolve, reject) => {
+    let out = ''
+    p.once('exit', code => { reject(new Error(`redis-server exited with ${String(code)}: ${out}`)) })
+    p.stdout?.on('data', (d: Buffer) => {
+      out += d.toString()
+      if (out.includes('Ready to accept connections')) resolve()
+    })
+  })
+  return p
+}
+
+async function stopRedis (p: ChildProcess): Promise<void> {
+  if (p.exitCode !== null) return
+  const exited = new Promise(resolve => p.once('exit', resolve))
+  p.kill('SIGKILL')
+  await exited
+}
+
+interface Replica { gw: TestGateway; call: (model: string, body?: unknown) => Promise<{ res: Response; usage: TokenUsage | null }> }
+
+async function replica (yaml: string, clock: () => number): Promise<Replica> {
+  const finished = new Map<string, TokenUsage | null>()
+  const waiters = new Map<string, (u: TokenUsage | null) => void>()
+  let seq = 0
+  const gw = await startGateway(yaml, {
+    usageClock: clock,
+    observe: (ctx: RequestContext) => {
+      const u = ctx.usage === null ? null : { ...ctx.usage }
+      finished.set(ctx.id, u)
+      waiters.get(ctx.id)?.(u)
+    }
+  })
+  const tag = randomBytes(3).toString('hex')
+  return {
+    gw,
+    async call (model, body = { messages: [{ role: 'user', content: 'one two three' }] }) {
+      const id = `r-${tag}-${++seq}`
+      const res = await fetch(`${gw.url}/demo/models/${model}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-request-id': id, 'x-mock-latency-ms': '50' },
+        body: JSON.stringify(body)
+      })
+      await res.arrayBuffer()
+      const usage = finished.has(id) ? finished.get(id) ?? null : await new Promise<TokenUsage | null>(resolve => { waiters.set(id, resolve) })
+      return { res, usage }
+    }
+  }
+}
+
+/** Resolves when the replica's Redis store is connected (awaits ioredis' ready event). */
+async function connected (r: Replica): Promise<void> {
+  const store = r.gw.app.services.usage.currentStore
+  if (!(store instanceof RedisUsageStore)) throw new Error('not a Redis store')
+  if (!await store.ready(20_000)) throw new Error('Redis did not come back')
+}
+
+describe('token usage on Redis: two replicas, one limit', () => {
+  const prefix = `agnet-test-${randomBytes(4).toString('hex')}:`
+  const clock = { now: Date.parse('2026-11-25T10:00:05Z') }
+  let a: Replica
+  let b: Replica
+
+  beforeAll(async () => {
+    a = await replica(config(SHARED_REDIS, prefix), () => clock.now)
+    b = await replica(config(SHARED_REDIS, prefix), () => clock.now)
+    await connected(a)
+    await connected(b)
+  })
+  afterAll(async () => {
+    await a?.gw.close()
+    await b?.gw.close()
+    const r = new Redis(SHARED_REDIS)
+    const keys = await r.keys(`${prefix}*`)
+    if (keys.length > 0) await r.del(...keys)
+    r.disconnect()
+  })
+
+  it('requests alternating between the replicas share one counter', async () => {
+    const remaining: string[] = []
+    // 19 tokens a request, limit 100: six requests (114) exhaust it, the sixth crosses.
+    for (let i = 0; i < 6; i++) {
+      const { res, usage } = await (i % 2 === 0 ? a : b).call('capped')
+      expect(res.status).toBe(200)
+      expect(usage?.total).toBe(19)
+      remaining.push(res.headers.get('ratelimit') ?? '')
+    }
+    expect(remaining).toEqual([0, 19, 38, 57, 76, 95].map(u => `"cap:total";r=${100 - u};t=55`))
+    for (const r of [a, b]) {
+      const { res, usage } = await r.call('capped')
+      expect(res.status).toBe(429)
+      expect(res.headers.get('retry-after')).toBe('55')
+      expect(usage).toBeNull()
+    }
+    // The keys live in Redis with their window.
+    const redis = new Redis(SHARED_REDIS)
+    const key = `${prefix}u:{demo/capped/cap/1minute}:${Date.parse('2026-11-25T10:00:00Z')}`
+    expect(await redis.hgetall(key)).toEqual({ i: '18', o: '96', t: '114' })
+    const ttl = await redis.pttl(key)
+    expect(ttl).toBeGreaterThan(0)
+    expect(ttl).toBeLessThanOrEqual(55_000 + 60_000)
+    redis.disconnect()
+  })
+
+  it('200 concurrent requests split over two replicas overshoot by about one request', async () => {
+    // Each replica learns what a request uses from one request of its own.
+    await a.call('burst')
+    await b.call('burst')
+    const results = await Promise.all(Array.from({ length: 200 }, async (_, i) => await (i % 2 === 0 ? a : b).call('burst')))
+    const admitted = results.filter(r => r.res.status === 200)
+    const refused = results.filter(r => r.res.status === 429)
+    expect(admitted.length + refused.length).toBe(200)
+    expect(refused.length).toBeGreaterThan(0)
+    const used = 38 + admitted.reduce((n, r) => n + (r.usage?.total ?? 0), 0)
+    const redis = new Redis(SHARED_REDIS)
+    const stored = await redis.hget(`${prefix}u:{demo/burst/burst/1hour}:${Date.parse('2026-11-25T10:00:00Z')}`, 't')
+    const reserved = await redis.hgetall(`${prefix}r:{demo/burst/burst/1hour}`)
+    redis.disconnect()
+    expect(Number(stored)).toBe(used) // refused requests added nothing
+    expect(reserved).toEqual({ i: '0', o: '0', t: '0' }) // every reservation released
+    expect(used).toBeGreaterThanOrEqual(2000)
+    expect(used - 2000).toBeLessThanOrEqual(2 * 19)
+    console.log(`redis store, two replicas, 200 concurrent, limit 2000: admitted ${admitted.length}, refused ${refused.length}, counted ${used} (overshoot ${used - 2000})`)
+  })
+})
+
+describe('token usage when Redis goes away mid-run', () => {
+  let port: number
+  let redis: ChildProcess
+  const clock = { now: Date.parse('2026-11-25T12:00:05Z') }
+
+  beforeAll(async () => {
+    port = await freePort()
+    redis = await startRedis(port)
+  })
+  afterAll(async () => { await stopRedis(redis) })
+
+  it('fail open: admits with a log line and a count, never hangs, and counts again once Redis is back', async () => {
+    const r = await replica(config(`redis://127.0.0.1:${port}`, 'open:'), () => clock.now)
+    try {
+      await connected(r)
+      expect((await r.call('capped')).res.headers.get('ratelimit')).toBe('"cap:total";r=100;t=55')
+      await stopRedis(redis)
+      const down = await r.call('capped')
+      expect(down.res.status).toBe(200)
+      expect(down.res.headers.get('ratelimit-policy')).toBe('"cap:total";q=100;w=60;qu="tokens"')
+      expect(down.res.headers.get('ratelimit')).toBeNull() // unknown while the store is away
+      const stats = r.gw.app.services.usage.stats
+      expect(stats.failedOpen).toBeGreaterThanOrEqual(1)
+      expect(r.gw.logs.some(l => l.includes('usage store') && l.includes('failing open'))).toBe(true)
+      redis = await startRedis(port)
+      await connected(r)
+      // A fresh Redis (nothing saved): the count starts again from what happens now.
+      expect((await r.call('capped')).res.headers.get('ratelimit')).toBe('"cap:total";r=100;t=55')
+      expect((await r.call('capped')).res.headers.get('ratelimit')).toBe('"cap:total";r=81;t=55')
+      expect(r.gw.logs.some(l => l.includes('usage store reachable'))).toBe(true)
+    } finally {
+      await r.gw.close()
+    }
+  })
+
+  it('fail closed: 503 with Retry-After at once, then admits again once Redis is back', async () => {
+    const r = await replica(config(`redis://127.0.0.1:${port}`, 'closed:', 'closed'), () => clock.now)
+    try {
+      await connected(r)
+      expect((await r.call('capped')).res.status).toBe(200)
+      await stopRedis(redis)
+      const down = await r.call('capped')
+      expect(down.res.status).toBe(503)
+      expect(down.res.headers.get('retry-after')).toBe('1')
+      expect(down.res.headers.get('x-blaxel-error-code')).toBe('WORKLOAD_UNAVAILABLE')
+      expect(r.gw.app.services.usage.stats.failedClosed).toBeGreaterThanOrEqual(1)
+      redis = await startRedis(port)
+      await connected(r)
+      expect((await r.call('capped')).res.status).toBe(200)
+    } finally {
+      await r.gw.close()
+    }
+  })
+
+  it('a reload that changes usage.redis moves the counters to the new Redis', async () => {
+    const prefix = `agnet-test-${randomBytes(4).toString('hex')}:`
+    const r = await replica(config(`redis://127.0.0.1:${port}`, prefix), () => clock.now)
+    try {
+      await connected(r)
+      await r.call('capped')
+      expect((await r.call('capped')).res.headers.get('ratelimit')).toBe('"cap:total";r=81;t=55')
+      const result = await r.gw.rewrite(config(SHARED_REDIS, prefix))
+      expect(result.ok).toBe(true)
+      // The first limited request builds the new store and waits (bounded) for its connection.
+      const first = await r.call('capped')
+      expect(first.res.headers.get('ratelimit')).toBe('"cap:total";r=100;t=55')
+      const shared = new Redis(SHARED_REDIS)
+      const key = `${prefix}u:{demo/capped/cap/1minute}:${Date.parse('2026-11-25T12:00:00Z')}`
+      expect(await shared.hget(key, 't')).toBe('19')
+      expect((await r.call('capped')).res.headers.get('ratelimit')).toBe('"cap:total";r=81;t=55')
+      await shared.del(key, `${prefix}r:{demo/capped/cap/1minute}`)
+      shared.disconnect()
+    } finally {
+      await r.gw.close()
+    }
+  })
+})
