@@ -1,0 +1,82 @@
+// The benchmark's report arithmetic (bench/report.js): paired per-round ratios, medians, goal
+// verdicts, skipped scenarios and the README splice. No timing is asserted anywhere.
+import { describe, expect, it } from 'vitest'
+// @ts-expect-error bench/ is plain JS ESM without type declarations
+import { median, paired, percentile, renderMarkdown, renderReadmeTable, spliceReadme, summarise } from '../../bench/report.js'
+
+type Row = { round: number, scenario: string, connections: number, rps: number, p50: number, p99: number, proxyCpuUsPerReq: number, valid: boolean }
+const row = (round: number, scenario: string, connections: number, rps: number, p50: number, cpu = 100): Row =>
+  ({ round, scenario, connections, rps, p50, p99: p50 * 3, proxyCpuUsPerReq: cpu, valid: true })
+
+function fixture (): Record<string, unknown> {
+  return {
+    schema: 1,
+    startedAt: '2026-11-26T01:00:00.000Z',
+    machine: { cpuModel: 'Test CPU', cores: 2, node: 'v20.0.0', commitShort: 'abc1234', srcDirty: false },
+    options: { rounds: 2, duration: 5, warmup: 2, conns: [50, 1], sseStreams: 20, sseBatches: 5 },
+    scenarios: [
+      { name: 'direct', label: 'direct', status: 'ok', reason: null },
+      { name: 'fastify-min', label: 'fastify', status: 'ok', reason: null },
+      { name: 'agnet-open', label: 'agnet open', status: 'ok', reason: null },
+      { name: 'agnet-jwt', label: 'agnet jwt', status: 'skipped', reason: 'POST /v0/oauth/token answered 404' }
+    ],
+    rows: [
+      // round 1: agnet 2× fastify; round 2: 1×; round 3 missing its fastify row → not paired
+      row(1, 'direct', 50, 10000, 1), row(1, 'fastify-min', 50, 2000, 5), row(1, 'agnet-open', 50, 4000, 4, 80),
+      row(2, 'direct', 50, 20000, 1), row(2, 'fastify-min', 50, 3000, 5), row(2, 'agnet-open', 50, 3000, 4, 120),
+      row(3, 'agnet-open', 50, 9999, 4),
+      row(1, 'direct', 1, 5000, 0.05), row(1, 'fastify-min', 1, 3000, 0.3), row(1, 'agnet-open', 1, 3500, 0.25),
+      row(2, 'direct', 1, 5000, 0.07), row(2, 'fastify-min', 1, 3000, 0.3), row(2, 'agnet-open', 1, 3500, 0.17)
+    ],
+    sse: [
+      { round: 1, scenario: 'direct', streams: 100, ok: 100, ttfbMed: 2, totalMed: 30, gapMed: 1, gapP99: 2 },
+      { round: 1, scenario: 'agnet-open', streams: 100, ok: 100, ttfbMed: 3, totalMed: 31, gapMed: 1, gapP99: 2 }
+    ],
+    scale: null
+  }
+}
+
+describe('bench report', () => {
+  it('takes medians and nearest-rank percentiles', () => {
+    expect(median([3, 1, 2])).toBe(2)
+    expect(median([4, 1, 3, 2])).toBe(2.5)
+    expect(median([])).toBeNaN()
+    expect(percentile([1, 2, 3, 4], 50)).toBe(2)
+    expect(percentile([1, 2, 3, 4], 99)).toBe(4)
+  })
+
+  it('pairs ratios and differences by round and connection count only', () => {
+    const rows = (fixture().rows as Row[]).filter(r => r.connections === 50)
+    expect(paired(rows, 'agnet-open', 'fastify-min', (r: Row) => r.rps)).toEqual([2, 1])
+    const c1 = (fixture().rows as Row[]).filter(r => r.connections === 1)
+    const d = paired(c1, 'agnet-open', 'direct', (r: Row) => r.p50, 'diff') as number[]
+    expect(d.map(x => Number(x.toFixed(2)))).toEqual([0.2, 0.1])
+  })
+
+  it('summarises ratios, added latency and goal verdicts', () => {
+    const s = summarise(fixture())
+    const agnet = s.throughput.find((t: { scenario: string }) => t.scenario === 'agnet-open')
+    expect(agnet.overFastify).toBe(1.5)
+    expect(agnet.overDirect).toBeCloseTo((0.4 + 0.15) / 2, 10)
+    expect(agnet.cpuUsPerReq).toBe(100)
+    expect(agnet.addedP50c1).toBeCloseTo(0.15, 10)
+    expect(s.sse.find((x: { scenario: string }) => x.scenario === 'agnet-open').ttfbOverDirect).toBe(1.5)
+    const verdicts = Object.fromEntries(s.goals.map((g: { what: string, met: boolean }) => [g.what.split(' ')[0] + (g.what.includes('p50') ? ' p50' : ''), g.met]))
+    expect(verdicts).toEqual({ 'agnet-open': true, 'agnet-open p50': true, SSE: true })
+    // agnet-open is the headline only because nothing richer ran: the ≥ 1.5 goal is judged on it
+    expect(s.headline).toBe('agnet-open')
+  })
+
+  it('renders skipped scenarios as not available, with the reason', () => {
+    const md = renderMarkdown(fixture())
+    expect(md).toContain('| agnet open | 4,000 | 1.50 | 0.28 | 100 |')
+    expect(md).toContain('agnet jwt: not available — POST /v0/oauth/token answered 404')
+    expect(renderReadmeTable(fixture(), 'bench/results/x.json')).toContain('Not measured in this run: agnet-jwt')
+  })
+
+  it('replaces only the text between the README markers, appending them when missing', () => {
+    const before = '# agnet\n\ntext\n<!-- bench:start -->\nold table\n<!-- bench:end -->\nafter\n'
+    expect(spliceReadme(before, 'new table')).toBe('# agnet\n\ntext\n<!-- bench:start -->\nnew table\n<!-- bench:end -->\nafter\n')
+    expect(spliceReadme('# agnet\n\n', 'T')).toBe('# agnet\n\n<!-- bench:start -->\nT\n<!-- bench:end -->\n')
+  })
+})
