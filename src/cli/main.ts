@@ -6,6 +6,7 @@ import { registerServe } from './serve.js'
 import { registerMock } from './mock.js'
 import { registerConfig } from './config.js'
 import { registerHealthcheck } from './healthcheck.js'
+import { registerLoadtest } from './loadtest.js'
 import { registerRun } from './run.js'
 
 export function buildCli (): Command {
@@ -19,6 +20,7 @@ export function buildCli (): Command {
   registerMock(program)
   registerConfig(program)
   registerHealthcheck(program)
+  registerLoadtest(program)
   registerRun(program)
   return program
 }
