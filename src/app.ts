@@ -8,6 +8,7 @@ import { RunPlane, type RunPlaneServices } from './run-plane/handler.js'
 import { isRunPlanePath } from './run-plane/target.js'
 import type { ConfigStore } from './config/store.js'
 import { IdentityServices } from './auth/authenticate.js'
+import { registerIdentityRoutes } from './auth/routes.js'
 import { RoutingServices } from './routing/plan.js'
 import { UsageServices } from './usage/gate.js'
 import { EdgeError, edgeErrorBody, controlPlaneErrorBody } from './errors.js'
@@ -103,6 +104,7 @@ export async function buildApp (store: ConfigStore, opts: AppOptions = {}): Prom
   registerMetricsRoute(fastify, metrics)
   registerPlayground(fastify)
   registerControlPlane(fastify, store, services)
+  registerIdentityRoutes(fastify, store, services.identity)
 
   fastify.setNotFoundHandler((req, reply) => {
     const id = requestIdFor(req.headers['x-request-id'])

@@ -51,6 +51,16 @@ export async function serve (opts: ServeOptions = {}): Promise<Served> {
     generatedKey = `agnet_demo_${randomBytes(24).toString('base64url')}`
     env.AGNET_DEMO_KEY = generatedKey
   }
+  // The demo service account (client_credentials): same rule as the key, generated when unset.
+  let generatedClient = false
+  if (usingDefault && (env.AGNET_DEMO_CLIENT_ID === undefined || env.AGNET_DEMO_CLIENT_ID === '')) {
+    env.AGNET_DEMO_CLIENT_ID = `demo-sa-${randomBytes(6).toString('hex')}`
+    generatedClient = true
+  }
+  if (usingDefault && (env.AGNET_DEMO_CLIENT_SECRET === undefined || env.AGNET_DEMO_CLIENT_SECRET === '')) {
+    env.AGNET_DEMO_CLIENT_SECRET = `agnet_cs_${randomBytes(24).toString('base64url')}`
+    generatedClient = true
+  }
   const mocks = new MockFleetManager()
   const store = new ConfigStore(source, { env, portOverride: opts.port, ensureMocks: async regions => await mocks.ensure(regions) })
   try {
@@ -99,6 +109,9 @@ export async function serve (opts: ServeOptions = {}): Promise<Served> {
       `agnet is serving the embedded demo on http://localhost:${port}`,
       `  workspace: demo   models: ${[...(store.current.workspaces.get('demo')?.models.keys() ?? [])].join(', ')}`,
       `  demo API key${generatedKey === null ? ' (from AGNET_DEMO_KEY)' : ' (generated; set AGNET_DEMO_KEY to choose it)'}: ${key}`,
+      `  demo service account${generatedClient ? ' (generated; set AGNET_DEMO_CLIENT_ID / AGNET_DEMO_CLIENT_SECRET to choose it)' : ''}:`,
+      `    client id ${env.AGNET_DEMO_CLIENT_ID ?? ''}   client secret ${env.AGNET_DEMO_CLIENT_SECRET ?? ''}`,
+      `    BL_CLIENT_CREDENTIALS=${Buffer.from(`${env.AGNET_DEMO_CLIENT_ID ?? ''}:${env.AGNET_DEMO_CLIENT_SECRET ?? ''}`).toString('base64')}`,
       '',
       'Try it:',
       `  curl -s http://localhost:${port}/demo/models/gpt-4o-mini/v1/chat/completions \\`,

@@ -11,7 +11,7 @@ export function decideWorkspaceAccess (principal: Principal, workspace: string):
   return principal.workspaces.has(workspace) ? null : FORBIDDEN_WORKSPACE
 }
 
-/** Model-level access (scopes). */
+/** Model-level access (key scopes), by the path's model name: decided before the model is looked up, so an out-of-scope name gets 403 whether or not it exists. */
 export function decideModelAccess (principal: Principal, model: string): EdgeError | null {
   if (principal.scopes === null) return null
   return principal.scopes.has(model) ? null : FORBIDDEN_MODEL

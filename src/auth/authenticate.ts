@@ -1,16 +1,114 @@
 // Stage: who is calling. Reads the credential carriers and resolves a principal.
+// Fast path (sync, no allocation beyond one sha256): an API key found by digest, or a JWT
+// already verified (bounded cache keyed by the token and the config generation). Only a
+// JWT seen for the first time, or a JWKS fetch, returns a Promise.
 import type { RequestContext } from '../run-plane/context.js'
-import type { Principal } from './types.js'
-import type { EdgeError } from '../errors.js'
+import type { Runtime } from '../config/runtime.js'
+import type { Principal, RtExternalIssuer } from './types.js'
+import { EdgeError } from '../errors.js'
+import { CarrierProblem, looksLikeJwt, readCredential } from './carriers.js'
+import { checkApiKey } from './api-keys.js'
+import { TokenCache } from './token-cache.js'
+import { RemoteJwks } from './jwks.js'
+import { TokenIssuer } from './issuer.js'
+import { verifyJwt, type JwtDeps } from './jwt.js'
+import { DEFAULT_CACHE_SIZE } from './compile.js'
 
 /** The principal of an open run plane (no credential configured at all). */
 export const ANONYMOUS: Principal = Object.freeze({ kind: 'anonymous', subject: 'anonymous', credential: 'none', workspaces: null, scopes: null })
 
-export class IdentityServices {
-  close (): void {}
+// One error object per answer: messages name the problem, never the credential.
+const REQUIRED = new EdgeError('AUTHENTICATION_REQUIRED')
+const FAILED = new EdgeError('AUTHENTICATION_FAILED')
+const MALFORMED = new EdgeError('AUTHENTICATION_FAILED', 'The credential header is not "Bearer <token>" (or the token is too long).')
+const EXPIRED = new EdgeError('AUTHENTICATION_FAILED', 'The credential has expired. Get a new token or key.')
+const REVOKED = new EdgeError('AUTHENTICATION_FAILED', 'The credential has been revoked.')
+const REPEATED = new EdgeError('BAD_REQUEST', 'Send exactly one X-Blaxel-Authorization (or Authorization) header; this request repeats it.', {
+  headers: { 'www-authenticate': 'Bearer error="invalid_request"' }
+})
+
+export interface IdentityOptions {
+  /** The clock (ms since epoch); injectable for tests of expiry. */
+  now?: () => number
 }
 
-export function authenticate (ctx: RequestContext, _services: IdentityServices): Principal | EdgeError | Promise<Principal | EdgeError> {
-  if (!ctx.runtime.identity.required) return ANONYMOUS
-  return ANONYMOUS
+export class IdentityServices {
+  readonly now: () => number
+  readonly issuer: TokenIssuer
+  readonly cache: TokenCache
+  private readonly remotes = new Map<string, RemoteJwks>()
+  private readonly jwksForBound: (issuer: RtExternalIssuer) => RemoteJwks
+
+  constructor (opts: IdentityOptions = {}) {
+    this.now = opts.now ?? Date.now
+    this.issuer = new TokenIssuer(this.now)
+    this.cache = new TokenCache(DEFAULT_CACHE_SIZE)
+    this.jwksForBound = issuer => this.jwksFor(issuer)
+  }
+
+  /** The remote JWKS of an issuer, kept across reloads while its URL and settings stay the same. */
+  jwksFor (issuer: RtExternalIssuer): RemoteJwks {
+    const key = `${issuer.jwksUrl ?? ''}|${issuer.algorithms.join(',')}|${issuer.jwksCacheTtlMs}|${issuer.jwksCooldownMs}|${issuer.jwksTimeoutMs}`
+    let remote = this.remotes.get(key)
+    if (remote === undefined) {
+      if (this.remotes.size >= 256) this.remotes.clear()
+      remote = new RemoteJwks({
+        url: issuer.jwksUrl as string,
+        algorithms: issuer.algorithms,
+        ttlMs: issuer.jwksCacheTtlMs,
+        cooldownMs: issuer.jwksCooldownMs,
+        timeoutMs: issuer.jwksTimeoutMs,
+        now: this.now
+      })
+      this.remotes.set(key, remote)
+    }
+    return remote
+  }
+
+  /** Resolves a bearer token against a runtime. */
+  authenticateToken (token: string, rt: Runtime): Principal | EdgeError | Promise<Principal | EdgeError> {
+    const identity = rt.identity
+    const now = this.now()
+    if (!looksLikeJwt(token)) return keyAnswer(checkApiKey(identity.apiKeys, token, now))
+    const cached = this.cache.get(token, rt.generation, now)
+    if (cached !== null) return cached
+    // A configured key may happen to have a JWT's shape; keys are checked before signatures.
+    const asKey = checkApiKey(identity.apiKeys, token, now)
+    if (asKey !== 'unknown') return keyAnswer(asKey)
+    return this.verifyNew(token, rt)
+  }
+
+  private async verifyNew (token: string, rt: Runtime): Promise<Principal | EdgeError> {
+    this.issuer.signingKey(rt) // registers a configured key's kid, so tokens minted elsewhere (agnet token) verify
+    const deps: JwtDeps = { issuedIss: this.issuer.issuerName(rt), issuedKeys: this.issuer.verificationKeys, jwksFor: this.jwksForBound, now: this.now }
+    const result = await verifyJwt(token, rt.identity, deps)
+    if (result === 'expired') return EXPIRED
+    if (result === 'invalid') return FAILED
+    if (this.cache.max !== rt.identity.cacheSize) this.cache.resize(rt.identity.cacheSize)
+    this.cache.set(token, result.principal, result.expMs, rt.generation)
+    return result.principal
+  }
+
+  close (): void {
+    this.cache.clear()
+  }
+}
+
+function keyAnswer (v: ReturnType<typeof checkApiKey>): Principal | EdgeError {
+  if (typeof v !== 'string') return v
+  if (v === 'expired') return EXPIRED
+  if (v === 'revoked') return REVOKED
+  return FAILED
+}
+
+export function authenticate (ctx: RequestContext, services: IdentityServices): Principal | EdgeError | Promise<Principal | EdgeError> {
+  const rt = ctx.runtime
+  if (!rt.identity.required) return ANONYMOUS
+  const token = readCredential(ctx.req.rawHeaders)
+  if (typeof token !== 'string') {
+    if (token === CarrierProblem.None) return REQUIRED
+    if (token === CarrierProblem.Repeated) return REPEATED
+    return MALFORMED
+  }
+  return services.authenticateToken(token, rt)
 }

@@ -1,5 +1,6 @@
 // Identity as the request path sees it: a principal per request, and the compiled tables
-// (keys, issuers) it is looked up in.
+// (keys, issuers) it is looked up in. Everything here is built once per config load.
+import type { KeyObject } from 'node:crypto'
 
 export type Role = 'admin' | 'member'
 
@@ -15,7 +16,73 @@ export interface Principal {
   readonly scopes: ReadonlySet<string> | null
 }
 
+/** One configured API key, found by the sha256 of the presented secret. */
+export interface RtApiKey {
+  /** sha256 of the secret (32 bytes), compared in constant time after the lookup. */
+  readonly digest: Buffer
+  /** Epoch ms after which the key is refused; Infinity = never. */
+  readonly expiresAt: number
+  readonly revoked: boolean
+  /** The principal, precomputed: a request allocates nothing to authenticate with a key. */
+  readonly principal: Principal
+}
+
+/** A service account that may use the token issuer (client_credentials). */
+export interface RtClient {
+  readonly clientId: string
+  readonly workspace: string
+  readonly name: string
+  /** sha256 of the client secret. */
+  readonly secretDigest: Buffer
+  /** Principal of the access tokens issued to this client. */
+  readonly principal: Principal
+}
+
+export type JwtAlgorithm = 'HS256' | 'HS384' | 'HS512' | 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'ES256' | 'ES384' | 'EdDSA'
+
+/** A key of an external issuer, parsed at load. */
+export interface RtIssuerKey {
+  readonly kid: string | null
+  /** Algorithms this key may verify (a key never serves two families: no HS/RS confusion). */
+  readonly algorithms: ReadonlySet<JwtAlgorithm>
+  readonly key: KeyObject | Uint8Array
+}
+
+export interface RtExternalIssuer {
+  readonly name: string
+  readonly issuer: string
+  readonly audience: readonly string[]
+  readonly algorithms: readonly JwtAlgorithm[]
+  /** Keys known at load (secret, PEM, JWKS file). */
+  readonly staticKeys: readonly RtIssuerKey[]
+  /** A remote JWKS, fetched and cached by IdentityServices; null = none. */
+  readonly jwksUrl: string | null
+  readonly jwksCacheTtlMs: number
+  readonly jwksCooldownMs: number
+  readonly jwksTimeoutMs: number
+  readonly clockToleranceS: number
+  readonly claims: { readonly subject: string; readonly workspace: string; readonly role: string }
+}
+
+export interface RtIssuerConfig {
+  /** The `iss` of issued tokens; null = derived from server.publicUrl or the listening port. */
+  readonly issuer: string | null
+  readonly tokenTtlS: number
+  readonly refreshTokenTtlS: number
+  /** A configured signing key (ES256, PKCS#8); null = the key IdentityServices generated at start. */
+  readonly privateKey: KeyObject | null
+}
+
 export interface IdentityRuntime {
   /** When false (no key, user, service account or issuer configured) the run plane is open. */
   readonly required: boolean
+  /** API keys by the hex sha256 of their secret. */
+  readonly apiKeys: ReadonlyMap<string, RtApiKey>
+  /** Service accounts by OAuth client id. */
+  readonly clients: ReadonlyMap<string, RtClient>
+  /** External issuers by their `iss`. */
+  readonly external: ReadonlyMap<string, RtExternalIssuer>
+  readonly issuer: RtIssuerConfig
+  /** Bound of the verified-token cache. */
+  readonly cacheSize: number
 }

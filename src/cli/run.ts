@@ -28,6 +28,7 @@ interface Target { apiUrl: string; runUrl: string }
 
 const VERSION = '0.1.0'
 const STREAM_TYPES = ['text/event-stream', 'text/plain', 'application/x-ndjson']
+const CREDENTIAL_HEADERS = new Set(['authorization', 'x-blaxel-authorization', 'x-api-key', 'x-goog-api-key', 'api-key', 'cookie'])
 
 function collect (value: string, previous: string[]): string[] {
   return [...previous, value]
@@ -179,7 +180,9 @@ export async function runModel (type: string, name: string, flags: RunFlags, env
   const method = flags.method.toUpperCase()
   const url = `${base}${path}${buildQuery(flags.params)}`
   if (flags.debug === true) {
-    err.write(`Request URL: ${url}\nRequest method: ${method}\n`)
+    err.write(`Request URL: ${url}\nRequest method: ${method}\nRequest headers:\n`)
+    // Credentials are shown by scheme only: debug output ends up in terminals and CI logs.
+    for (const [k, v] of Object.entries(headers)) err.write(`  ${k}: ${CREDENTIAL_HEADERS.has(k) ? `${v.split(' ')[0] ?? ''} ***` : v}\n`)
     if (body !== null) err.write(`Request body: ${body}\n`)
   }
 

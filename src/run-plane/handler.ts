@@ -86,7 +86,9 @@ export class RunPlane implements ExchangeOwner {
     ctx.authMs = performance.now() - ctx.start
     if (principal instanceof EdgeError) return this.fail(ctx, principal)
     ctx.principal = principal
-    const denied = decideWorkspaceAccess(principal, ctx.workspaceName as string)
+    // 403s before 404s: both decisions read only the principal and the path, so a credential
+    // learns nothing about workspaces or models it may not reach (SPEC §3, issue #3 point 5).
+    const denied = decideWorkspaceAccess(principal, ctx.workspaceName as string) ?? decideModelAccess(principal, ctx.modelName as string)
     if (denied !== null) return this.fail(ctx, denied)
     const ws = ctx.runtime.workspaces.get(ctx.workspaceName as string)
     if (ws === undefined) return this.fail(ctx, WORKSPACE_NOT_FOUND)
@@ -94,8 +96,6 @@ export class RunPlane implements ExchangeOwner {
     const model = ws.models.get(ctx.modelName as string)
     if (model === undefined) return this.fail(ctx, WORKLOAD_NOT_FOUND)
     ctx.model = model
-    const scoped = decideModelAccess(principal, model.name)
-    if (scoped !== null) return this.fail(ctx, scoped)
     if (!model.enabled) return this.fail(ctx, DISABLED)
 
     const cl = ctx.req.headers['content-length']

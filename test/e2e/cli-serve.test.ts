@@ -73,7 +73,7 @@ workspaces:
 
 describe('agnet config check', () => {
   it('prints ok for the embedded default', async () => {
-    const r = await runCli(['config', 'check', 'config/default.yaml'], { AGNET_DEMO_KEY: 'x' })
+    const r = await runCli(['config', 'check', 'config/default.yaml'], { AGNET_DEMO_KEY: 'x', AGNET_DEMO_CLIENT_ID: 'c', AGNET_DEMO_CLIENT_SECRET: 's' })
     expect(r.stderr).toBe('')
     expect(r.code).toBe(0)
     expect(r.stdout).toMatch(/^ok: \d+ workspace/)

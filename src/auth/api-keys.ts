@@ -1,0 +1,33 @@
+// API keys: stored as sha256 only, found by the digest of what the client presents.
+// Hashing first means the Map lookup never compares secrets; the final timingSafeEqual is
+// the constant-time confirmation the lookup alone would not give.
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import type { Principal, RtApiKey } from './types.js'
+
+export const API_KEY_PREFIX = 'agnet_'
+
+export function sha256 (secret: string): Buffer {
+  return createHash('sha256').update(secret, 'utf8').digest()
+}
+
+/** The `hash:` line of the config for a secret. */
+export function hashLine (secret: string): string {
+  return `sha256:${sha256(secret).toString('hex')}`
+}
+
+/** A new random API key (192 bits, base64url: a valid bearer token). */
+export function newApiKey (): string {
+  return API_KEY_PREFIX + randomBytes(24).toString('base64url')
+}
+
+export type KeyVerdict = Principal | 'unknown' | 'expired' | 'revoked'
+
+/** Looks a presented secret up among the configured keys. */
+export function checkApiKey (keys: ReadonlyMap<string, RtApiKey>, secret: string, now: number): KeyVerdict {
+  const digest = sha256(secret)
+  const entry = keys.get(digest.toString('hex'))
+  if (entry === undefined || !timingSafeEqual(digest, entry.digest)) return 'unknown'
+  if (entry.revoked) return 'revoked'
+  if (now >= entry.expiresAt) return 'expired'
+  return entry.principal
+}
