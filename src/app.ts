@@ -11,6 +11,7 @@ import { IdentityServices } from './auth/authenticate.js'
 import { registerIdentityRoutes } from './auth/routes.js'
 import { RoutingServices } from './routing/plan.js'
 import { UsageServices } from './usage/gate.js'
+import { registerUsageMetrics } from './usage/metrics.js'
 import { EdgeError, edgeErrorBody, controlPlaneErrorBody } from './errors.js'
 import { requestIdFor, type RequestContext } from './run-plane/context.js'
 import { createLogger } from './observability/logger.js'
@@ -51,12 +52,14 @@ export async function buildApp (store: ConfigStore, opts: AppOptions = {}): Prom
   const services: RunPlaneServices = {
     logger,
     identity: new IdentityServices(),
-    routing: new RoutingServices(),
+    routing: new RoutingServices({ logger }),
     usage: new UsageServices({ logger, now: opts.usageClock }),
     observe: composeObservers(metrics, opts.observe ?? null),
     observeStream: metrics === null ? null : metrics.streamOpened
   }
   const runPlane = new RunPlane(() => store.current, services)
+  // Health probes and per-deployment stats follow the config across reloads.
+  services.routing.attach(store)
   // Connect the usage store now (bounded wait) so the first requests find Redis ready; a
   // reload that changes usage.redis switches stores on the next limited request.
   await services.usage.start(runtime.usage.store)
@@ -102,6 +105,7 @@ export async function buildApp (store: ConfigStore, opts: AppOptions = {}): Prom
   })
 
   registerMetricsRoute(fastify, metrics)
+  if (metrics !== null) registerUsageMetrics(metrics.registry, services.usage)
   registerPlayground(fastify)
   registerControlPlane(fastify, store, services)
   registerIdentityRoutes(fastify, store, services.identity)

@@ -263,6 +263,10 @@ export class UsageMeter {
       return
     }
     const text = body.toString('utf8')
+    // Usage objects are small and found by a scan; parsing the whole body (which may be a large
+    // completion or embedding) is only needed to estimate when the provider reported nothing.
+    scanUsageObjects(text, (key, obj) => { if (key === 'usageMetadata') this.gemini(obj); else this.usage(obj, true) })
+    if (this.input >= 0 && (this.output >= 0 || this.total >= 0)) return
     if (!this.truncated) {
       let parsed: unknown
       try { parsed = JSON.parse(text) } catch { parsed = undefined }
@@ -271,8 +275,7 @@ export class UsageMeter {
         return
       }
     }
-    // Truncated or cut short (aborted): find the last usage object in what is there.
-    scanUsageObjects(text, (key, obj) => { if (key === 'usageMetadata') this.gemini(obj); else this.usage(obj, true) })
+    // Truncated or cut short (aborted): only the usage objects found by the scan count.
     if (this.output < 0 && this.total < 0) this.chars += this.truncated ? this.seen : text.length
   }
 

@@ -214,6 +214,10 @@ describe('token usage (memory store)', () => {
       expect(r.res.headers.get('ratelimit')).toBe('"watch:total";r=0;t=60')
       expect(gw.logs.some(l => l.includes('maxToken dry run') && l.includes(r.id))).toBe(true)
       expect(gw.app.services.usage.stats.dryRunByPolicy.get('demo/watched/watch')).toBe(1)
+      const metrics = await (await fetch(`${gw.url}/metrics`)).text()
+      expect(metrics).toContain('agnet_usage_dry_run_violations_total{workspace="demo",model="watched",policy="watch"} 1')
+      expect(metrics).toContain('agnet_usage_refusals_total{workspace="demo",model="capped",policy="out-cap"} 2')
+      expect(metrics).toContain('agnet_usage_store_up 1')
     })
   })
 
