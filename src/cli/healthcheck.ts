@@ -1,10 +1,17 @@
 import type { Command } from 'commander'
 import { request } from 'undici'
 
+/** Where `agnet serve` listens with the same environment; a wildcard address is asked on loopback. */
+export function defaultUrl (env: NodeJS.ProcessEnv): string {
+  const host = env.AGNET_HOST === undefined || env.AGNET_HOST === '' || env.AGNET_HOST === '0.0.0.0' || env.AGNET_HOST === '::' ? '127.0.0.1' : env.AGNET_HOST
+  const port = env.AGNET_PORT === undefined || env.AGNET_PORT === '' ? '8080' : env.AGNET_PORT
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`
+}
+
 export function registerHealthcheck (program: Command): void {
   program.command('healthcheck')
     .description('Exit 0 when the gateway answers /readyz (container HEALTHCHECK).')
-    .option('--url <url>', 'gateway base URL', `http://127.0.0.1:${process.env.AGNET_PORT ?? '8080'}`)
+    .option('--url <url>', 'gateway base URL (default: AGNET_HOST and AGNET_PORT as `agnet serve` reads them)', defaultUrl(process.env))
     .option('--timeout <ms>', 'give up after', '3000')
     .action(async (o: { url: string; timeout: string }) => {
       try {
