@@ -8,6 +8,7 @@ import { registerConfig } from './config.js'
 import { registerHealthcheck } from './healthcheck.js'
 import { registerLoadtest } from './loadtest.js'
 import { registerRun } from './run.js'
+import { registerToken } from './token.js'
 
 export function buildCli (): Command {
   const program = new Command()
@@ -22,6 +23,7 @@ export function buildCli (): Command {
   registerHealthcheck(program)
   registerLoadtest(program)
   registerRun(program)
+  registerToken(program)
   return program
 }
 
