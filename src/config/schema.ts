@@ -222,7 +222,7 @@ export const Config = Type.Object({
   users: Type.Optional(Type.Array(User, { maxItems: 100000, description: 'Users and their personal API keys.' })),
   usage: Type.Optional(Type.Object({
     redis: Type.Optional(Type.String({ maxLength: 2048, description: 'redis:// URL: token counters shared by every replica on it (default: in memory).' })),
-    failMode: Type.Optional(Type.Union([Type.Literal('open'), Type.Literal('closed')], { description: 'When Redis is unreachable: admit (open, default) or refuse (closed).' })),
+    failMode: Type.Optional(Type.Union([Type.Literal('open'), Type.Literal('closed')], { description: 'When Redis is unreachable or slower than usage.timeout: admit unchecked with a log line and a metric (open, default), or refuse with 503 WORKLOAD_UNAVAILABLE and Retry-After: 1 (closed). A 429 would claim the budget is spent, which nobody knows then.' })),
     timeout: Type.Optional({ ...Duration, description: 'Longest wait for a Redis answer (default 250ms).' }),
     keyPrefix: Type.Optional(Type.String({ maxLength: 64, description: 'Prefix of Redis keys (default agnet:).' }))
   }, { additionalProperties: false, description: 'Token-usage counters.' })),
