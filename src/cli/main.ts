@@ -8,6 +8,7 @@ import { registerConfig } from './config.js'
 import { registerHealthcheck } from './healthcheck.js'
 import { registerLoadtest } from './loadtest.js'
 import { registerRun } from './run.js'
+import { registerExplain } from './explain.js'
 import { registerToken } from './token.js'
 
 export function buildCli (): Command {
@@ -23,6 +24,7 @@ export function buildCli (): Command {
   registerHealthcheck(program)
   registerLoadtest(program)
   registerRun(program)
+  registerExplain(program)
   registerToken(program)
   return program
 }

@@ -243,7 +243,7 @@ export function compileRuntime (loaded: LoadedConfig, opts: CompileOptions): Run
   })
 
   const identity = compileIdentity(input, ctx)
-  const network = compileNetwork(input, regions, ctx)
+  const network = compileNetwork(input, regions, workspaces, ctx)
   const usage = compileUsage(input, ctx)
   if (problems.length > 0) throw new ConfigError(problems)
   return Object.freeze({

@@ -13,6 +13,7 @@ import { registerIntegrationRoutes } from './integrations.js'
 import { registerPolicyRoutes } from './policies.js'
 import { registerLocationRoutes } from './locations.js'
 import { registerConfigurationRoutes } from './configuration.js'
+import { registerRoutingRoutes } from '../routing/explain.js'
 
 export const CONTROL_PLANE_PREFIXES = ['/v0', '/api'] as const
 
@@ -45,6 +46,7 @@ const controlPlaneRoutes: FastifyPluginAsync<ControlPlaneDeps> = async (app, dep
   registerPolicyRoutes(app)
   registerLocationRoutes(app)
   registerConfigurationRoutes(app)
+  registerRoutingRoutes(app, deps.services.routing)
 }
 
 /** Registers the control plane on the app's Fastify instance (one line in src/app.ts). */

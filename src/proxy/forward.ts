@@ -162,11 +162,15 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 }
 
+const ATTEMPTS = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '10']
+
 /** Decision headers on every run-plane response (SPEC §2.5). */
 export function decisionHeaders (ctx: RequestContext, out: string[]): void {
   out.push('x-request-id', ctx.id)
   const dep = ctx.deployment
   if (dep !== null) out.push('x-agnet-region', dep.region.name, 'x-agnet-deployment', dep.name)
+  if (ctx.origin !== null) out.push('x-agnet-origin', ctx.origin)
+  if (ctx.attempts > 0) out.push('x-agnet-attempts', ATTEMPTS[ctx.attempts] ?? String(ctx.attempts))
   const upstream = ctx.firstByteMs >= 0 ? ctx.firstByteMs : (ctx.upstreamStart > 0 ? performance.now() - ctx.upstreamStart : 0)
   out.push('server-timing', `auth;dur=${ctx.authMs.toFixed(3)}, route;dur=${ctx.routeMs.toFixed(3)}, upstream;dur=${upstream.toFixed(3)}`)
   const extra = ctx.extraHeaders

@@ -21,7 +21,8 @@ export const STRIP_REQUEST = new Set([
  */
 export const STRIP_RESPONSE = new Set([
   'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade',
-  'x-blaxel-source', 'x-blaxel-error-code', 'x-request-id', 'x-agnet-region', 'x-agnet-deployment', 'server-timing'
+  'x-blaxel-source', 'x-blaxel-error-code', 'x-request-id', 'x-agnet-region', 'x-agnet-deployment', 'x-agnet-origin',
+  'x-agnet-attempts', 'server-timing'
 ])
 
 function connectionTokens (value: string | undefined): Set<string> | null {

@@ -1,20 +1,197 @@
-// Stage: which deployments, in which order. Sets ctx.origin and ctx.candidates.
+// Stage: which deployments, in which order. Resolves the caller's origin, reads the model's
+// precompiled policy verdict, and asks the model's strategy for the healthy allowed
+// deployments in the order to try them. Sets ctx.origin, ctx.originInfo, ctx.route and
+// ctx.candidates. RoutingServices holds what is learnt per deployment (latency, failures,
+// ejections, probes), keyed by deployment id so it survives reloads.
+import type { Logger } from 'pino'
 import { EdgeError } from '../errors.js'
 import type { RequestContext } from '../run-plane/context.js'
+import type { RtDeployment, Runtime } from '../config/runtime.js'
+import type { ModelRoute, OriginInfo } from './types.js'
+import { resolveOrigin } from './network.js'
+import { DeploymentHealth, isHealthy, recordFailure, recordProbe, recordSuccess } from './health.js'
+import { STRATEGIES, type CandidateView, type Selection } from './strategies.js'
+import { HealthProbes } from './probes.js'
 
-export class RoutingServices {
-  close (): void {}
+/** The latency strategy explores a stale deployment at most once per this many selections. */
+export const EXPLORE_EVERY = 16
+
+export interface RoutingOptions {
+  /** Monotonic clock in ms (tests drive it by hand). */
+  now?: () => number
+  rng?: () => number
+  exploreEvery?: number
+  logger?: Logger
 }
 
-const NO_DEPLOYMENT = new EdgeError('WORKLOAD_UNAVAILABLE')
+/** Per-model learning state: the selection counter and the health of each allowed deployment. */
+class ModelState {
+  seq = 0
+  lastExploreSeq = 0
+  readonly health: DeploymentHealth[]
+  /** Candidate views per origin: RTT differs by origin, the rest is static. */
+  private readonly views = new Map<OriginInfo, CandidateView[]>()
+  private readonly route: ModelRoute
 
-export function planRoute (ctx: RequestContext, _services: RoutingServices): EdgeError | null {
+  constructor (route: ModelRoute, health: DeploymentHealth[]) {
+    this.route = route
+    this.health = health
+  }
+
+  viewsFor (origin: OriginInfo): CandidateView[] {
+    let v = this.views.get(origin)
+    if (v === undefined) {
+      const r = this.route
+      v = r.allowed.map((d, i) => Object.freeze({ rttMs: origin.rtt[r.regionIdx[i] as number] as number, weight: d.weight, priority: d.priority }))
+      this.views.set(origin, v)
+    }
+    return v
+  }
+}
+
+interface Subscribable {
+  readonly current: Runtime
+  on (event: 'reloaded', fn: (rt: Runtime) => void): unknown
+  off (event: 'reloaded', fn: (rt: Runtime) => void): unknown
+}
+
+export class RoutingServices {
+  readonly now: () => number
+  private readonly rng: () => number
+  private readonly exploreEvery: number
+  private readonly health = new Map<string, DeploymentHealth>()
+  private readonly models = new WeakMap<ModelRoute, ModelState>()
+  private readonly probes: HealthProbes
+  private store: Subscribable | null = null
+  private readonly onReload = (rt: Runtime): void => { this.sync(rt) }
+
+  constructor (opts: RoutingOptions = {}) {
+    this.now = opts.now ?? (() => performance.now())
+    this.rng = opts.rng ?? Math.random
+    this.exploreEvery = opts.exploreEvery ?? EXPLORE_EVERY
+    this.probes = new HealthProbes((dep, up, reason) => { recordProbe(this.healthOf(dep), up, reason) }, opts.logger ?? null)
+  }
+
+  /** Follows the config: probes and stats follow the deployments of each new runtime. */
+  attach (store: Subscribable): void {
+    this.store = store
+    this.sync(store.current)
+    store.on('reloaded', this.onReload)
+  }
+
+  /** Keeps the stats of deployments still configured, drops the others, restarts probes. */
+  sync (rt: Runtime): void {
+    const live = new Set(rt.deployments.map(d => d.id))
+    for (const id of this.health.keys()) if (!live.has(id)) this.health.delete(id)
+    this.probes.sync(rt.deployments)
+  }
+
+  healthOf (dep: RtDeployment): DeploymentHealth {
+    let h = this.health.get(dep.id)
+    if (h === undefined) this.health.set(dep.id, h = new DeploymentHealth(dep.id))
+    return h
+  }
+
+  stateOf (route: ModelRoute): ModelState {
+    let st = this.models.get(route)
+    if (st === undefined) {
+      st = new ModelState(route, route.allowed.map(d => this.healthOf(d)))
+      this.models.set(route, st)
+    }
+    return st
+  }
+
+  /** The selection for a caller at `origin`, without committing it (explain). */
+  peek (route: ModelRoute, origin: OriginInfo): Selection {
+    const st = this.stateOf(route)
+    return STRATEGIES[route.strategy]({
+      candidates: st.viewsFor(origin), health: st.health, now: this.now(), seq: st.seq,
+      lastExploreSeq: st.lastExploreSeq, exploreEvery: this.exploreEvery, rng: this.rng
+    })
+  }
+
+  /** Healthy allowed deployments, best first; commits the strategy's state. */
+  select (route: ModelRoute, origin: OriginInfo): readonly RtDeployment[] {
+    const allowed = route.allowed
+    if (allowed.length === 1) {
+      // One deployment: nothing to choose, only its health to check.
+      const st = this.stateOf(route)
+      st.seq++
+      return isHealthy(st.health[0] as DeploymentHealth, this.now()) ? allowed : EMPTY
+    }
+    const st = this.stateOf(route)
+    const sel = this.peek(route, origin)
+    st.seq++
+    if (sel.wrr !== null) for (let i = 0; i < sel.wrr.length; i++) (st.health[i] as DeploymentHealth).wrrCurrent = sel.wrr[i] as number
+    if (sel.explored >= 0) st.lastExploreSeq = st.seq
+    const out = new Array<RtDeployment>(sel.order.length)
+    for (let k = 0; k < sel.order.length; k++) out[k] = allowed[sel.order[k] as number] as RtDeployment
+    return out
+  }
+
+  /** An attempt ended: a success feeds the latency average, a failure the ejection logic. */
+  record (route: ModelRoute | null, dep: RtDeployment, ok: boolean, ttfbMs: number, retryAfterMs: number, reason: string, ejectAfter: number, ejectForMs: number): void {
+    const h = this.healthOf(dep)
+    if (ok) {
+      const seq = route === null ? 0 : this.stateOf(route).seq
+      if (ttfbMs >= 0) recordSuccess(h, ttfbMs, seq)
+      else h.failures = 0
+    } else {
+      recordFailure(h, this.now(), ejectAfter, ejectForMs, retryAfterMs, reason)
+    }
+  }
+
+  close (): void {
+    this.probes.stop()
+    if (this.store !== null) this.store.off('reloaded', this.onReload)
+    this.store = null
+  }
+}
+
+const EMPTY: readonly RtDeployment[] = Object.freeze([])
+const NO_DEPLOYMENT = new EdgeError('WORKLOAD_UNAVAILABLE')
+const NOTHING_HEALTHY = new EdgeError('WORKLOAD_UNAVAILABLE', 'Every deployment the policies allow for this model is failing or ejected right now. Retry later.')
+const BAD_ORIGIN = new EdgeError('BAD_REQUEST', 'X-Agnet-Origin must be a region name (such as eu-fra-1) or an ISO 3166-1 alpha-2 country code (such as DE).')
+
+/** The origin of a request: the trusted X-Agnet-Origin, else the gateway's region; null when the header names nothing. */
+export function originOf (rt: Runtime, header: string | string[] | undefined): OriginInfo | null {
+  const net = rt.network
+  if (!net.trustOriginHeader || typeof header !== 'string' || header === '') return net.defaultOriginInfo
+  return resolveOrigin(net.origins, header)
+}
+
+export function planRoute (ctx: RequestContext, services: RoutingServices): EdgeError | null {
   const model = ctx.model
-  if (model === null || model.deployments.length === 0) return NO_DEPLOYMENT
-  ctx.origin = ctx.runtime.network.defaultOrigin
-  ctx.candidates = model.deployments.slice(0, 1)
+  if (model === null) return NO_DEPLOYMENT
+  const route = ctx.runtime.network.models.get(model.key)
+  if (route === undefined || model.deployments.length === 0) return NO_DEPLOYMENT
+  const origin = originOf(ctx.runtime, ctx.req.headers['x-agnet-origin'])
+  if (origin === null) return BAD_ORIGIN
+  ctx.origin = origin.name
+  ctx.originInfo = origin
+  ctx.route = route
+  if (route.violation !== null) return route.violation
+  const list = services.select(route, origin)
+  if (list.length === 0) return NOTHING_HEALTHY
+  ctx.candidates = list
   return null
 }
 
-/** Called when an attempt ends, so health and latency statistics can learn. */
-export function recordAttempt (_services: RoutingServices, _ctx: RequestContext, _ok: boolean): void {}
+/** Simulated RTT from the request's origin to a deployment's region (applyDelay). */
+export function rttTo (ctx: RequestContext, dep: RtDeployment): number {
+  const origin = ctx.originInfo
+  if (origin === null) return 0
+  const idx = ctx.runtime.network.regionIndex.get(dep.region.name)
+  return idx === undefined ? 0 : (origin.rtt[idx] as number)
+}
+
+/**
+ * Called when an attempt ends, so health and latency statistics can learn. `ok` = the
+ * deployment answered something other than 5xx/429; its time to first byte is the sample.
+ */
+export function recordAttempt (services: RoutingServices, ctx: RequestContext, ok: boolean, retryAfterMs = 0, reason: string | null = null): void {
+  const dep = ctx.deployment
+  const model = ctx.model
+  if (dep === null || model === null) return
+  services.record(ctx.route, dep, ok, ctx.firstByteMs, retryAfterMs, ok ? '' : (reason ?? ctx.failure ?? 'failed'), model.routing.ejectAfter, model.routing.ejectForMs)
+}

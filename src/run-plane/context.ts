@@ -6,6 +6,7 @@ import type { Principal } from '../auth/types.js'
 import type { EdgeErrorCode } from '../errors.js'
 import type { Exchange } from '../proxy/forward.js'
 import type { UsageTicket } from '../usage/gate.js'
+import type { ModelRoute, OriginInfo } from '../routing/types.js'
 
 export interface TokenUsage {
   input: number
@@ -39,7 +40,16 @@ export class RequestContext {
   model: RtModel | null = null
   principal: Principal | null = null
   origin: string | null = null
+  /** The resolved origin (its RTT row), set by the routing stage. */
+  originInfo: OriginInfo | null = null
+  /** The model's routing table in this request's runtime snapshot. */
+  route: ModelRoute | null = null
   candidates: readonly RtDeployment[] | null = null
+  /**
+   * The request body as failover sees it: a Buffer kept for replay, 'stream' when it is
+   * larger than routing.replayBodyLimit (never replayed once read), null when there is none.
+   */
+  body: Buffer | 'stream' | null = null
   deployment: RtDeployment | null = null
   attempts = 0
   /** Milliseconds spent per stage, for Server-Timing and the access log. */

@@ -7,11 +7,13 @@ import type { Logger } from 'pino'
 import { EdgeError, sendEdgeError } from '../errors.js'
 import { RequestContext, requestIdFor } from './context.js'
 import { parseRunTarget, type TargetProblem } from './target.js'
-import type { Runtime } from '../config/runtime.js'
+import type { RtDeployment, Runtime } from '../config/runtime.js'
 import type { Principal } from '../auth/types.js'
 import { authenticate, type IdentityServices } from '../auth/authenticate.js'
 import { decideModelAccess, decideWorkspaceAccess } from '../access/decide.js'
-import { planRoute, recordAttempt, type RoutingServices } from '../routing/plan.js'
+import { planRoute, recordAttempt, rttTo, type RoutingServices } from '../routing/plan.js'
+import { parseRetryAfter } from '../routing/health.js'
+import { isRefusal, mayFailOver, prepareBody } from '../proxy/failover.js'
 import { admitUsage, beginUsage, observeChunk, settleUsage, type UsageServices } from '../usage/gate.js'
 import { ClientAbortError, TotalTimeoutError, decisionHeaders, dispatchAttempt, type Exchange, type ExchangeOwner } from '../proxy/forward.js'
 import type { UpstreamFailure } from '../proxy/upstream-errors.js'
@@ -125,18 +127,41 @@ export class RunPlane implements ExchangeOwner {
     const model = ctx.model
     if (model === null || ctx.candidates === null) return
     ctx.totalTimer = setTimeout(onTotalTimeout, model.timeouts.totalMs, ctx)
-    this.attempt(ctx)
+    // The body is kept (up to routing.replayBodyLimit) so a failover can send it again.
+    prepareBody(ctx, this.bodyReady)
   }
 
-  private attempt (ctx: RequestContext): void {
+  private readonly bodyReady = (ctx: RequestContext): void => { this.attempt(ctx) }
+
+  /** Starts the attempt on the next candidate, after the simulated RTT when the network applies it. */
+  attempt (ctx: RequestContext): void {
+    if (ctx.done) return
     const dep = (ctx.candidates as NonNullable<typeof ctx.candidates>)[ctx.attempts]
     if (dep === undefined) return this.fail(ctx, new EdgeError('WORKLOAD_UNAVAILABLE'))
-    ctx.exchange = dispatchAttempt(ctx, dep, this, 'stream')
+    if (ctx.runtime.network.applyDelay) {
+      const rtt = rttTo(ctx, dep)
+      if (rtt > 0) {
+        setTimeout(dispatchAfterDelay, rtt, this, ctx, dep)
+        return
+      }
+    }
+    ctx.exchange = dispatchAttempt(ctx, dep, this, ctx.body)
   }
 
   // ExchangeOwner ---------------------------------------------------------------------------
 
   onUpstreamHeaders (ctx: RequestContext, statusCode: number, headers: Record<string, string | string[] | undefined>): boolean {
+    if (isRefusal(statusCode)) {
+      // 5xx/429 before any byte reached the client: charge the deployment (keeping it out for
+      // its Retry-After), then try the next candidate, or relay this answer when none is left.
+      recordAttempt(this.services.routing, ctx, false, parseRetryAfter(headers['retry-after'], Date.now()), `HTTP ${statusCode}`)
+      if (mayFailOver(ctx, 'refused')) {
+        ctx.failure = `HTTP_${statusCode}`
+        ctx.exchange = null
+        setImmediate(resumeAttempt, this, ctx)
+        return false
+      }
+    }
     if (ctx.usageTap) beginUsage(ctx, statusCode, headers)
     return true
   }
@@ -152,7 +177,8 @@ export class RunPlane implements ExchangeOwner {
   onExchangeEnd (ctx: RequestContext, outcome: 'complete' | 'failed-before-headers' | 'failed-mid-body', failure: UpstreamFailure | null): void {
     ctx.exchange = null
     if (outcome === 'complete') {
-      recordAttempt(this.services.routing, ctx, true)
+      // A relayed refusal was charged when its headers came.
+      if (!isRefusal(ctx.status)) recordAttempt(this.services.routing, ctx, true)
       return this.finish(ctx, 'ok')
     }
     const f = failure as UpstreamFailure
@@ -163,6 +189,10 @@ export class RunPlane implements ExchangeOwner {
       // Headers already went out: the client must see a broken stream, never a clean end.
       ctx.res.destroy(new Error(f.message))
       return this.finish(ctx, 'upstream-error-mid-body')
+    }
+    if ((f.kind === 'connect' || f.kind === 'reset') && f.retryable && mayFailOver(ctx, f.kind)) {
+      setImmediate(resumeAttempt, this, ctx)
+      return
     }
     this.fail(ctx, new EdgeError(f.edge, f.message))
   }
@@ -213,6 +243,15 @@ export class RunPlane implements ExchangeOwner {
 }
 
 function noop (): void {}
+
+function resumeAttempt (plane: RunPlane, ctx: RequestContext): void {
+  plane.attempt(ctx)
+}
+
+function dispatchAfterDelay (plane: RunPlane, ctx: RequestContext, dep: RtDeployment): void {
+  if (ctx.done) return
+  ctx.exchange = dispatchAttempt(ctx, dep, plane, ctx.body)
+}
 
 function onTotalTimeout (ctx: RequestContext): void {
   ctx.totalTimer = null

@@ -23,6 +23,10 @@ beforeAll(async () => {
   mock = await startMockServer({ region: 'test' })
   closedPort = await freePort()
   gw = await startGateway(`
+# Each test injects a failure on purpose: passive ejection (routing.ejectAfter) would take
+# the one deployment out of rotation and turn later tests into WORKLOAD_UNAVAILABLE.
+defaults:
+  routing: { ejectAfter: 100 }
 workspaces:
   - name: acme
     integrations:

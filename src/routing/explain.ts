@@ -1,0 +1,153 @@
+// Explain: every deployment of a model with its verdict and the reason (which policy
+// excluded it, its health, its expected latency from an origin) and the one a request from
+// there would be sent to now. The selection is the strategy's own, computed without
+// committing anything, so asking never changes what traffic does.
+import type { FastifyInstance } from 'fastify'
+import type { RtModel, Runtime } from '../config/runtime.js'
+import type { RoutingServices } from './plan.js'
+import type { OriginInfo } from './types.js'
+import { resolveOrigin } from './network.js'
+import { expectedLatency } from './strategies.js'
+import { decideModelAccess } from '../access/decide.js'
+import { CpError, cpState, requireWorkspace } from '../control-plane/request.js'
+
+export type Verdict = 'chosen' | 'failover' | 'excluded' | 'ejected' | 'unhealthy'
+
+export interface DeploymentExplanation {
+  name: string
+  region: string
+  country: string
+  continent: string
+  flavors: string[]
+  weight: number
+  priority: number
+  verdict: Verdict
+  reason: string
+  /** Position in the order a request would try (1 = chosen); null when not tried. */
+  rank: number | null
+  rttMs: number
+  /** Smoothed measured time to first byte; null until measured. */
+  ttfbMs: number | null
+  samples: number
+  /** RTT + measured TTFB (the latency strategy's key); null for excluded deployments. */
+  expectedMs: number | null
+  consecutiveFailures: number
+  /** How much longer an ejected deployment stays out, ms. */
+  ejectedForMs: number
+  lastError: string | null
+}
+
+export interface RouteExplanation {
+  workspace: string
+  model: string
+  origin: { name: string; kind: 'region' | 'country'; country: string; continent: string }
+  strategy: string
+  policies: string[]
+  maxAttempts: number
+  budgetMs: number
+  chosen: string | null
+  order: string[]
+  /** What a request would be answered instead of being forwarded. */
+  error: { code: string; status: number; message: string } | null
+  deployments: DeploymentExplanation[]
+}
+
+const round = (n: number): number => Math.round(n * 100) / 100
+
+export function explainRoute (rt: Runtime, services: RoutingServices, model: RtModel, origin: OriginInfo): RouteExplanation {
+  const route = rt.network.models.get(model.key)
+  const now = services.now()
+  const out: RouteExplanation = {
+    workspace: model.workspace,
+    model: model.name,
+    origin: { name: origin.name, kind: origin.kind, country: origin.country, continent: origin.continent },
+    strategy: model.routing.strategy,
+    policies: route === undefined ? [] : [...route.policies],
+    maxAttempts: model.routing.maxAttempts,
+    budgetMs: model.routing.budgetMs,
+    chosen: null,
+    order: [],
+    error: null,
+    deployments: []
+  }
+  const selection = route === undefined || route.allowed.length === 0 ? null : services.peek(route, origin)
+  const rank = new Map<string, number>()
+  if (route !== undefined && selection !== null) {
+    selection.order.forEach((i, k) => {
+      const d = route.allowed[i]
+      if (d !== undefined) { rank.set(d.id, k + 1); out.order.push(d.name) }
+    })
+  }
+  out.chosen = out.order[0] ?? null
+  model.deployments.forEach((d, di) => {
+    const verdict = route?.verdicts[di]
+    const h = services.healthOf(d)
+    const idx = rt.network.regionIndex.get(d.region.name)
+    const rttMs = idx === undefined ? 0 : origin.rtt[idx] as number
+    const measured = h.samples > 0 && !Number.isNaN(h.ewmaMs)
+    const r = rank.get(d.id) ?? null
+    let v: Verdict
+    let reason: string
+    if (verdict === undefined || !verdict.allowed) {
+      v = 'excluded'
+      reason = verdict?.reason ?? 'excluded'
+    } else if (h.probeDown) {
+      v = 'unhealthy'
+      reason = `failing its health probe${h.lastError === null ? '' : ` (${h.lastError})`}`
+    } else if (h.ejectedUntil > now) {
+      v = 'ejected'
+      reason = `ejected for ${Math.ceil(h.ejectedUntil - now)} ms more after ${h.ejections} ejection(s)${h.lastError === null ? '' : `; last error ${h.lastError}`}`
+    } else {
+      v = r === 1 ? 'chosen' : 'failover'
+      const exp = expectedLatency({ rttMs, weight: d.weight, priority: d.priority }, h)
+      const why = model.routing.strategy === 'latency'
+        ? `expected ${round(exp)} ms = RTT ${round(rttMs)} ms + ${measured ? `measured TTFB ${round(h.ewmaMs)} ms (${h.samples} samples)` : 'TTFB not measured yet (explored first)'}`
+        : model.routing.strategy === 'priority' ? `priority ${d.priority}` : `weight ${d.weight}`
+      reason = `${verdict.reason}; ${why}`
+    }
+    if (verdict !== undefined && verdict.allowed && verdict.dryRunExcludedBy.length > 0 && !reason.includes('dry run')) reason += `; dry run: ${verdict.dryRunExcludedBy.join(', ')} would exclude it`
+    out.deployments.push({
+      name: d.name,
+      region: d.region.name,
+      country: d.region.country,
+      continent: d.region.continent,
+      flavors: d.flavors.map(f => `${f.type}:${f.name}`),
+      weight: d.weight,
+      priority: d.priority,
+      verdict: v,
+      reason,
+      rank: v === 'excluded' ? null : r,
+      rttMs: round(rttMs),
+      ttfbMs: measured ? round(h.ewmaMs) : null,
+      samples: h.samples,
+      expectedMs: v === 'excluded' ? null : round(rttMs + (measured ? h.ewmaMs : 0)),
+      consecutiveFailures: h.failures,
+      ejectedForMs: h.ejectedUntil > now ? Math.ceil(h.ejectedUntil - now) : 0,
+      lastError: h.lastError
+    })
+  })
+  if (route?.violation != null) out.error = { code: route.violation.code, status: route.violation.status, message: route.violation.message }
+  else if (out.chosen === null) out.error = { code: 'WORKLOAD_UNAVAILABLE', status: 404, message: 'Every deployment the policies allow for this model is failing or ejected right now. Retry later.' }
+  return out
+}
+
+/**
+ * GET /routing/{workspace}/{model}?origin=… inside the control plane (mounted under /v0 and
+ * /api), so it is authenticated exactly like every other control-plane route; the workspace
+ * and model access decisions are the run plane's. `origin` is a what-if and is honoured
+ * whatever server.trustOriginHeader says; without it the gateway's own region is used.
+ */
+export function registerRoutingRoutes (app: FastifyInstance, routing: RoutingServices): void {
+  app.get<{ Params: { ws: string; model: string }; Querystring: { origin?: string } }>('/routing/:ws/:model', async (req) => {
+    const state = cpState(req)
+    const ws = requireWorkspace(state, req.params.ws)
+    const denied = decideModelAccess(state.principal, req.params.model)
+    if (denied !== null) throw new CpError(403, `This credential may not call model "${req.params.model}".`)
+    const model = ws.models.get(req.params.model)
+    if (model === undefined) throw new CpError(404, `Model "${req.params.model}" not found in workspace "${ws.name}".`)
+    const asked = typeof req.query.origin === 'string' && req.query.origin !== '' ? req.query.origin : null
+    const origin = asked === null ? state.runtime.network.defaultOriginInfo : resolveOrigin(state.runtime.network.origins, asked)
+    if (origin === null) throw new CpError(400, `Unknown origin "${asked ?? ''}": use a region name (${state.runtime.network.regionNames.join(', ')}) or an ISO 3166-1 alpha-2 country code.`)
+    return explainRoute(state.runtime, routing, model, origin)
+  })
+}
