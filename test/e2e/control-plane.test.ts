@@ -40,6 +40,10 @@ workspaces:
         runtime: { type: anthropic, model: claude-3-5-haiku-latest }
         integrationConnections: [ant]
         deployments: [{ region: us-pdx-1 }]
+      - name: gpt-mk3
+        runtime: { type: openai, model: gpt-4o-mini, generation: mk3 }
+        integrationConnections: [oai]
+        deployments: [{ region: us-was-1 }]
       - name: off
         enabled: false
         runtime: { type: openai, model: gpt-4o }
@@ -138,7 +142,7 @@ describe('control plane /v0', () => {
       expect(byQuery.map(m => m.metadata.workspace)).toEqual(['other'])
       // A service account reaches exactly one workspace: it is the default.
       const byCredential = await (await get('/v0/models', {}, SA)).json() as ModelJson[]
-      expect(byCredential.map(m => m.metadata.name).sort()).toEqual(['claude', 'gpt', 'off'])
+      expect(byCredential.map(m => m.metadata.name).sort()).toEqual(['claude', 'gpt', 'gpt-mk3', 'off'])
     })
   })
 
@@ -158,6 +162,18 @@ describe('control plane /v0', () => {
       })
       expect(run.status).toBe(200)
       expect(['eu-fra-1', 'eu-lon-1']).toContain(run.headers.get('x-agnet-region'))
+    })
+
+    it('serves an mk3 model the way the TS SDKs call it: {metadata.url}/v1/... with the Blaxel model name', async () => {
+      const m = await (await get('/v0/models/gpt-mk3', { 'x-blaxel-workspace': 'demo' })).json() as ModelJson & { spec: { runtime: { generation: string } } }
+      expect(m.spec.runtime.generation).toBe('mk3')
+      const run = await fetch(`${m.metadata.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'x-blaxel-authorization': `Bearer ${ALICE}`, authorization: 'Bearer replaced', 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'gpt-mk3', messages: [{ role: 'user', content: 'hi' }] })
+      })
+      expect(run.status).toBe(200)
+      expect(run.headers.get('x-agnet-region')).toBe('us-was-1')
     })
 
     it('reports a disabled model as not enabled', async () => {
@@ -181,12 +197,12 @@ describe('control plane /v0', () => {
     it('lists models as a bare array without Blaxel-Version and as {data, meta} from 2026-04-28', async () => {
       const bare = await (await get('/v0/models', { 'x-blaxel-workspace': 'demo' })).json() as ModelJson[]
       expect(Array.isArray(bare)).toBe(true)
-      expect(bare.map(m => m.metadata.name)).toEqual(['gpt', 'claude', 'off'])
+      expect(bare.map(m => m.metadata.name)).toEqual(['gpt', 'claude', 'gpt-mk3', 'off'])
       const old = await (await get('/v0/models', { 'x-blaxel-workspace': 'demo', 'blaxel-version': '2025-12-01' })).json() as ModelJson[]
       expect(Array.isArray(old)).toBe(true)
       const page = await (await get('/v0/models?sort=name:asc', { 'x-blaxel-workspace': 'demo', 'blaxel-version': '2026-04-28' })).json() as Page<ModelJson>
-      expect(page.data.map(m => m.metadata.name)).toEqual(['claude', 'gpt', 'off'])
-      expect(page.meta).toEqual({ hasMore: false, nextCursor: '', total: 3 })
+      expect(page.data.map(m => m.metadata.name)).toEqual(['claude', 'gpt', 'gpt-mk3', 'off'])
+      expect(page.meta).toEqual({ hasMore: false, nextCursor: '', total: 4 })
     })
 
     it('paginates with limit and an opaque cursor bound to its query', async () => {
@@ -196,8 +212,8 @@ describe('control plane /v0', () => {
       expect(p1.meta.hasMore).toBe(true)
       expect(p1.meta.nextCursor).not.toBe('')
       const p2 = await (await get(`/v0/models?sort=name:asc&limit=2&cursor=${p1.meta.nextCursor}`, h)).json() as Page<ModelJson>
-      expect(p2.data.map(m => m.metadata.name)).toEqual(['off'])
-      expect(p2.meta).toEqual({ hasMore: false, nextCursor: '', total: 3 })
+      expect(p2.data.map(m => m.metadata.name)).toEqual(['gpt-mk3', 'off'])
+      expect(p2.meta).toEqual({ hasMore: false, nextCursor: '', total: 4 })
       const wrong = await get(`/v0/models?sort=name:desc&limit=2&cursor=${p1.meta.nextCursor}`, h)
       expect(wrong.status).toBe(400)
       expect(await wrong.json()).toMatchObject({ code: 400, error: 'Bad Request' })
@@ -258,7 +274,7 @@ describe('control plane /v0', () => {
       const sa = await (await get('/v0/workspaces', {}, SA)).json() as Array<{ name: string }>
       expect(sa.map(w => w.name)).toEqual(['demo'])
       const one = await (await get('/v0/workspaces/demo?countResources=true')).json() as Record<string, unknown>
-      expect(one).toMatchObject({ name: 'demo', displayName: 'Demo workspace', region: 'eu-fra-1', status: 'ready', resourceCounts: { models: 3, policies: 2, integrationconnections: 2 } })
+      expect(one).toMatchObject({ name: 'demo', displayName: 'Demo workspace', region: 'eu-fra-1', status: 'ready', resourceCounts: { models: 4, policies: 2, integrationconnections: 2 } })
       expect((await get('/v0/workspaces/nope-nope')).status).toBe(403)
     })
 

@@ -24,7 +24,10 @@ globalThis.fetch = async (input, init) => {
 }
 
 if (process.env.AGNET_SDK_MODE === 'proxy') {
-  initialize({ proxy: process.env.AGNET_URL, workspace: process.env.AGNET_WORKSPACE, apiKey: process.env.AGNET_KEY })
+  const credentials = process.env.AGNET_CLIENT_ID !== undefined
+    ? { clientCredentials: { clientId: process.env.AGNET_CLIENT_ID, clientSecret: process.env.AGNET_CLIENT_SECRET } }
+    : { apiKey: process.env.AGNET_KEY }
+  initialize({ proxy: process.env.AGNET_URL, workspace: process.env.AGNET_WORKSPACE, ...credentials })
 }
 
 async function readSse (res) {
@@ -59,6 +62,8 @@ async function round () {
   out.meta = meta === null ? null : { name: meta.metadata?.name, url: meta.metadata?.url, type: meta.spec?.runtime?.type, model: meta.spec?.runtime?.model, status: meta.status }
   // 2. Other control-plane calls of the SDK (the listing answers {data, meta} with its Blaxel-Version).
   const list = await listModels()
+  // The SDK sends Blaxel-Version: 2026-04-28, so the listing comes as {data, meta}.
+  out.listShape = Array.isArray(list.data) ? 'array' : typeof list.data?.meta === 'object' ? 'page' : 'other'
   out.list = Array.isArray(list.data) ? list.data.map(m => m.metadata.name) : list.data?.data?.map(m => m.metadata.name) ?? null
   const ws = await getWorkspace({ path: { workspaceName: settings.workspace } })
   out.workspace = ws.data?.name ?? null

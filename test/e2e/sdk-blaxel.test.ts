@@ -17,6 +17,7 @@ const CLIENT = fileURLToPath(new URL('./sdk-blaxel-client.mjs', import.meta.url)
 interface Round {
   meta: { name: string; url: string; type: string; model: string; status: string } | null
   list: string[] | null
+  listShape: string
   workspace: string | null
   base: string
   headerNames: string[]
@@ -65,6 +66,7 @@ describe('@blaxel/core through agnet', () => {
     const report = await runClient({ BL_API_URL: `${gw.url}/v0`, BL_RUN_URL: gw.url, BL_WORKSPACE: 'demo', BL_API_KEY: USER_KEY })
     const r = report.rounds[0] as Round
     expect(r.meta).toEqual({ name: 'gpt-4o-mini', url: `${gw.url}/demo/models/gpt-4o-mini`, type: 'openai', model: 'gpt-4o-mini', status: 'DEPLOYED' })
+    expect(r.listShape).toBe('page')
     expect(r.list?.sort()).toEqual(['claude-haiku', 'gpt-4o-mini', 'my-model'])
     expect(r.workspace).toBe('demo')
     expect(r.headerNames).toEqual(['blaxel-version', 'user-agent', 'x-blaxel-authorization', 'x-blaxel-workspace'])
@@ -77,6 +79,15 @@ describe('@blaxel/core through agnet', () => {
     const r = report.rounds[0] as Round
     expect(r.meta?.name).toBe('gpt-4o-mini')
     expect(r.workspace).toBe('demo')
+    expectInference(r, `${gw.url}/run/demo/models/gpt-4o-mini`)
+  })
+
+  it('works with initialize({ proxy, clientCredentials }): the token comes from /api/oauth/token', async () => {
+    const report = await runClient({ AGNET_SDK_MODE: 'proxy', AGNET_URL: gw.url, AGNET_WORKSPACE: 'demo', AGNET_CLIENT_ID: CLIENT_ID, AGNET_CLIENT_SECRET: CLIENT_SECRET })
+    expect(report.tokenRequests).toBe(1)
+    expect(report.tokens[0]?.status).toBe(200)
+    const r = report.rounds[0] as Round
+    expect(r.meta?.name).toBe('gpt-4o-mini')
     expectInference(r, `${gw.url}/run/demo/models/gpt-4o-mini`)
   })
 

@@ -95,7 +95,7 @@ describe('openai SDK through agnet', () => {
     const unknown = new OpenAI({ apiKey: USER_KEY, baseURL: `${gw.url}/demo/models/nope/v1`, maxRetries: 0 })
     await expect(unknown.chat.completions.create({ model: 'x', messages: [{ role: 'user', content: 'x' }] })).rejects.toMatchObject({ status: 404 })
     const err = await bad.chat.completions.create({ model: 'x', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e)
-    // 401 once API keys are enforced; never a 2xx with a wrong key.
+    // agnet's edge error, parsed by the SDK like a provider error, with Blaxel's headers.
     expect(err).toBeInstanceOf(OpenAI.APIError)
     expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(401)
     expect((err as InstanceType<typeof OpenAI.APIError>).headers?.get('x-blaxel-error-code')).toBe('AUTHENTICATION_FAILED')
