@@ -135,12 +135,22 @@ export class UsageServices {
     this.logger?.warn({ reqId: ctx.id, workspace: ctx.workspaceName, model: ctx.modelName, policies }, 'maxToken dry run: this request would be refused')
   }
 
-  /** What to reserve for a request of this model with this many body bytes. */
-  reserve (model: string, bodyBytes: number): [number, number] {
-    const e = this.estimates.get(model)
-    if (e === undefined || e.samples === 0) return [Math.ceil(bodyBytes / 4), 0]
-    const input = bodyBytes > 0 && e.ratio > 0 ? Math.ceil(bodyBytes * e.ratio) : Math.ceil(e.input)
-    return [input, Math.ceil(e.output)]
+  /**
+   * Sets what to reserve for a request of this model with this many body bytes: what its
+   * requests used lately, the input scaled by the body's size. Before any request finished,
+   * only the input is known (a body byte count / 4), so a cold burst can overshoot by the
+   * output of the requests in flight.
+   */
+  reserveFor (ticket: UsageTicket, bodyBytes: number): void {
+    const e = this.estimates.get(ticket.limits.model)
+    if (e === undefined || e.samples === 0) {
+      ticket.ri = Math.ceil(bodyBytes / 4)
+      ticket.ro = 0
+    } else {
+      ticket.ri = bodyBytes > 0 && e.ratio > 0 ? Math.ceil(bodyBytes * e.ratio) : Math.ceil(e.input)
+      ticket.ro = Math.ceil(e.output)
+    }
+    ticket.rt = ticket.ri + ticket.ro
   }
 
   learn (model: string, bodyBytes: number, u: TokenUsage): void {
@@ -194,18 +204,23 @@ export function admitUsage (ctx: RequestContext, services: UsageServices): EdgeE
   const cfg = usage.store
   const store = services.storeFor(cfg)
   const now = services.now()
-  const [ri, ro] = services.reserve(ml.model, ctx.bytesIn)
-  const ticket = new UsageTicket(ml, store, ri, ro, ri + ro)
+  const ticket = new UsageTicket(ml, store, 0, 0, 0)
+  services.reserveFor(ticket, ctx.bytesIn)
   let result: CheckResult | Promise<CheckResult>
   try {
-    result = store.check(ml, startsOf(ml.limits, now), ri, ro, ri + ro)
+    result = store.check(ml, startsOf(ml.limits, now), ticket.ri, ticket.ro, ticket.rt)
   } catch (err) {
     return storeFailed(ctx, services, ticket, cfg, err)
   }
-  if (result instanceof Promise) {
-    return result.then(r => decide(ctx, services, ticket, r, now), err => storeFailed(ctx, services, ticket, cfg, err))
-  }
+  if (result instanceof Promise) return result.then(r => decideLate(ctx, services, ticket, r, now), err => storeFailed(ctx, services, ticket, cfg, err))
   return decide(ctx, services, ticket, result, now)
+}
+
+/** The store answered after a wait: if the client left meanwhile, free the reservation now. */
+function decideLate (ctx: RequestContext, services: UsageServices, ticket: UsageTicket, counts: CheckResult, now: number): EdgeError | null {
+  const refused = decide(ctx, services, ticket, counts, now)
+  if (ctx.done) settleUsage(ctx, services)
+  return refused
 }
 
 function decide (ctx: RequestContext, services: UsageServices, ticket: UsageTicket, counts: CheckResult, now: number): EdgeError | null {

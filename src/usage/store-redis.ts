@@ -99,7 +99,10 @@ export class RedisUsageStore implements UsageStore {
       connectTimeout: Math.max(cfg.timeoutMs, 1000),
       // Reconnect forever, backing off to one attempt a second.
       retryStrategy: (times: number) => Math.min(50 * times, 1000),
-      lazyConnect: false
+      lazyConnect: false,
+      // Commands issued in the same tick share one write (and one read on Redis' side): under
+      // load this halves the CPU both sides spend per request.
+      enableAutoPipelining: true
     })
     this.client.on('ready', () => { this.setUp(true, null) })
     this.client.on('error', (err: Error) => { this.setUp(false, err) })

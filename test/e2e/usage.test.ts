@@ -221,6 +221,44 @@ describe('token usage (memory store)', () => {
     })
   })
 
+  it('a client that leaves while the store is still answering leaves no reservation behind', async () => {
+    const usage = gw.app.services.usage
+    const real = usage.storeFor(gw.app.store.current.usage.store)
+    let answer: ((r: CheckResult) => void) | null = null
+    let checked: (() => void) | null = null
+    const checkedP = new Promise<void>(resolve => { checked = resolve })
+    const added: number[][] = []
+    const slow = {
+      kind: 'memory' as const,
+      async check (): Promise<CheckResult> { checked?.(); return await new Promise<CheckResult>(resolve => { answer = resolve }) },
+      add (_ml: unknown, _s: unknown, _t: unknown, ...n: number[]) { added.push(n) },
+      async close () {}
+    }
+    const original = usage.storeFor.bind(usage)
+    usage.storeFor = () => slow
+    try {
+      const id = `usage-late-${++seq}`
+      const ac = new AbortController()
+      const req = fetch(`${gw.url}/demo/models/capped/v1/chat/completions`, { method: 'POST', signal: ac.signal, headers: { 'content-type': 'application/json', 'x-request-id': id }, body: '{"messages":[]}' }).catch(() => null)
+      await checkedP
+      ac.abort()
+      await req
+      expect((await settled(id)).outcome).toBe('client-abort')
+      expect(added).toEqual([]) // nothing reserved yet
+      ;(answer as unknown as (r: CheckResult) => void)([1, 0, 0, 0, 0, 0, 0])
+      // The late admission reserved its estimate and released all of it at once, adding nothing.
+      await new Promise(resolve => setImmediate(resolve))
+      expect(added).toHaveLength(1)
+      const [ai, ao, at, qi, qo, qt] = added[0] as number[]
+      expect([ai, ao, at]).toEqual([0, 0, 0])
+      expect(qt).toBe((qi as number) + (qo as number))
+      expect(qt).toBeGreaterThan(0)
+    } finally {
+      usage.storeFor = original
+    }
+    expect(real.kind).toBe('memory')
+  })
+
   async function burst (model: string, at: string): Promise<{ admitted: number; refused: number; used: number; stored: number }> {
     const body = { messages: [{ role: 'user', content: 'one two three' }] } // 3 + 16 = 19 tokens
     const results = await Promise.all(Array.from({ length: 200 }, async () => await call(model, '/v1/chat/completions', body, { 'x-mock-latency-ms': '100' })))
