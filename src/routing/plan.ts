@@ -129,6 +129,15 @@ export class RoutingServices {
     return out
   }
 
+  /** Seconds until the first allowed deployment is back in rotation (for Retry-After); 0 if unknown. */
+  secondsUntilBack (route: ModelRoute): number {
+    const st = this.stateOf(route)
+    const now = this.now()
+    let soonest = Number.POSITIVE_INFINITY
+    for (const h of st.health) if (!h.probeDown && h.ejectedUntil > now && h.ejectedUntil < soonest) soonest = h.ejectedUntil
+    return Number.isFinite(soonest) ? Math.max(1, Math.ceil((soonest - now) / 1000)) : 0
+  }
+
   /** An attempt ended: a success feeds the latency average, a failure the ejection logic. */
   record (route: ModelRoute | null, dep: RtDeployment, ok: boolean, ttfbMs: number, retryAfterMs: number, reason: string, ejectAfter: number, ejectForMs: number): void {
     const h = this.healthOf(dep)
@@ -172,7 +181,11 @@ export function planRoute (ctx: RequestContext, services: RoutingServices): Edge
   ctx.route = route
   if (route.violation !== null) return route.violation
   const list = services.select(route, origin)
-  if (list.length === 0) return NOTHING_HEALTHY
+  if (list.length === 0) {
+    // Tell the client when to come back: the first ejection that ends (not a probe failure).
+    const after = services.secondsUntilBack(route)
+    return after === 0 ? NOTHING_HEALTHY : new EdgeError('WORKLOAD_UNAVAILABLE', NOTHING_HEALTHY.message, { headers: { 'retry-after': String(after) } })
+  }
   ctx.candidates = list
   return null
 }

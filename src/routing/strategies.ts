@@ -64,6 +64,14 @@ export function expectedLatency (c: CandidateView, h: HealthView): number {
   return c.rttMs + (h.samples > 0 && !Number.isNaN(h.ewmaMs) ? h.ewmaMs : 0)
 }
 
+// Scratch space for the sort keys, reused across calls: selection is synchronous and never
+// re-entered, so sharing it is unobservable and saves two typed-array allocations per request.
+let EXPECTED = new Float64Array(64)
+let TIE = new Float64Array(64)
+function byExpected (a: number, b: number): number {
+  return ((EXPECTED[a] as number) - (EXPECTED[b] as number)) || ((TIE[a] as number) - (TIE[b] as number))
+}
+
 /**
  * Lowest expected latency first. New and recovered deployments have no measurement yet and
  * count as fast, so they are tried at once. A deployment that was measured slow stops
@@ -76,16 +84,19 @@ export function selectByLatency (input: SelectionInput): Selection {
   const { candidates, health } = input
   const n = order.length
   if (n <= 1) return { order, wrr: null, explored: -1 }
-  const expected = new Float64Array(candidates.length)
-  const tie = new Float64Array(candidates.length)
-  for (const i of order) {
-    expected[i] = expectedLatency(candidates[i] as CandidateView, health[i] as HealthView)
-    tie[i] = input.rng()
+  if (EXPECTED.length < candidates.length) {
+    EXPECTED = new Float64Array(candidates.length * 2)
+    TIE = new Float64Array(candidates.length * 2)
   }
-  order.sort((a, b) => ((expected[a] as number) - (expected[b] as number)) || ((tie[a] as number) - (tie[b] as number)))
+  for (let k = 0; k < n; k++) {
+    const i = order[k] as number
+    EXPECTED[i] = expectedLatency(candidates[i] as CandidateView, health[i] as HealthView)
+    TIE[i] = input.rng()
+  }
+  order.sort(byExpected)
   let explored = -1
   if (input.seq - input.lastExploreSeq >= input.exploreEvery) {
-    const best = expected[order[0] as number] as number
+    const best = EXPECTED[order[0] as number] as number
     let stalest = -1
     for (let k = 1; k < n; k++) {
       const i = order[k] as number

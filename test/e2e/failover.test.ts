@@ -11,6 +11,7 @@ let b: TunableMock
 let c: TunableMock
 let closedPort: number
 let gw: TestGateway
+let yaml: string
 
 async function freePort (): Promise<number> {
   return await new Promise(resolve => {
@@ -40,7 +41,7 @@ beforeAll(async () => {
   closedPort = await freePort()
   const dead = `http://127.0.0.1:${closedPort}`
   const abc = [dep('a', 'us-pdx-1', a.url), dep('b', 'us-was-1', b.url), dep('c', 'eu-lon-1', c.url)].join('\n')
-  gw = await startGateway(`
+  yaml = `
 server: { region: us-pdx-1, trustOriginHeader: true }
 workspaces:
   - name: acme
@@ -75,7 +76,9 @@ ${model('killed', abc, ', maxAttempts: 3')}
         routing: { strategy: weighted }
         deployments:
 ${[dep('a', 'us-pdx-1', a.url, ', weight: 1'), dep('b', 'us-was-1', b.url, ', weight: 2'), dep('c', 'eu-lon-1', c.url, ', weight: 5')].join('\n')}
-`)
+${model('budget', abc, ', budget: 100ms')}
+`
+  gw = await startGateway(yaml)
 })
 
 afterAll(async () => {
@@ -225,9 +228,33 @@ describe('bounds', () => {
     const res = await post('eject', body('e3'))
     expect(res.status).toBe(404)
     expect(res.headers.get('x-blaxel-error-code')).toBe('WORKLOAD_UNAVAILABLE')
+    // ejectFor 1m: the client is told when a deployment comes back.
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(50)
+    expect(Number(res.headers.get('retry-after'))).toBeLessThanOrEqual(60)
     const err = await res.json() as { error: { retryable: boolean; status: number } }
     expect(err.error).toMatchObject({ retryable: true, status: 404 })
     expect(a.requests + b.requests).toBe(before)
+  })
+
+  it('what was learnt about a deployment survives a reload (stats are keyed by deployment id)', async () => {
+    const result = await gw.rewrite(`${yaml}\n# touched\n`)
+    expect(result.ok).toBe(true)
+    const res = await post('eject', body('e4'))
+    expect(res.status).toBe(404)
+    await res.text()
+    const e = await (await fetch(`${gw.url}/v0/routing/acme/eject`)).json() as { deployments: Array<{ verdict: string }> }
+    expect(e.deployments.map(d => d.verdict)).toEqual(['ejected', 'ejected'])
+  })
+
+  it('no new attempt starts once the routing budget is spent', async () => {
+    // a refuses, but only after 250 ms: past the 100 ms budget, so its answer is relayed.
+    a.knobs = { 'x-mock-latency-ms': '250', 'x-mock-status': '503' }
+    const res = await post('budget', body('b1'))
+    expect(res.status).toBe(503)
+    expect(res.headers.get('x-agnet-deployment')).toBe('a')
+    expect(res.headers.get('x-agnet-attempts')).toBe('1')
+    await res.text()
+    expect(b.requests).toBe(0)
   })
 })
 
