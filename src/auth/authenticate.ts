@@ -6,7 +6,7 @@ import type { RequestContext } from '../run-plane/context.js'
 import type { Runtime } from '../config/runtime.js'
 import type { Principal, RtExternalIssuer } from './types.js'
 import { EdgeError } from '../errors.js'
-import { CarrierProblem, looksLikeJwt, readCredential } from './carriers.js'
+import { CarrierProblem, isB64Token, looksLikeJwt, readCredential } from './carriers.js'
 import { checkApiKey } from './api-keys.js'
 import { TokenCache } from './token-cache.js'
 import { RemoteJwks } from './jwks.js'
@@ -69,12 +69,16 @@ export class IdentityServices {
   authenticateToken (token: string, rt: Runtime): Principal | EdgeError | Promise<Principal | EdgeError> {
     const identity = rt.identity
     const now = this.now()
-    if (!looksLikeJwt(token)) return keyAnswer(checkApiKey(identity.apiKeys, token, now))
+    if (!looksLikeJwt(token)) {
+      const v = checkApiKey(identity.apiKeys, token, now)
+      return v === 'unknown' && !isB64Token(token) ? MALFORMED : keyAnswer(v)
+    }
     const cached = this.cache.get(token, rt.generation, now)
     if (cached !== null) return cached
     // A configured key may happen to have a JWT's shape; keys are checked before signatures.
     const asKey = checkApiKey(identity.apiKeys, token, now)
     if (asKey !== 'unknown') return keyAnswer(asKey)
+    if (!isB64Token(token)) return MALFORMED
     return this.verifyNew(token, rt)
   }
 

@@ -19,18 +19,40 @@ export enum CarrierProblem {
 /** Longest credential looked at; anything longer is refused unparsed. */
 export const MAX_TOKEN_LENGTH = 8192
 
-// RFC 6750 b64token after a case-insensitive scheme and at least one space.
-const BEARER = /^[Bb][Ee][Aa][Rr][Ee][Rr][ \t]+([A-Za-z0-9\-._~+/]+=*)[ \t]*$/
-const RAW_TOKEN = /^[ \t]*([A-Za-z0-9\-._~+/]+=*)[ \t]*$/
+// RFC 6750 b64token. Checked only on the slow path (a key or token not found): a hit in the
+// key table or the token cache is an exact match of a credential that passed it already.
+const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/
 const BLANK = /^[ \t]*$/
 
-function parse (value: string, re: RegExp): string | CarrierProblem {
-  if (value.length > MAX_TOKEN_LENGTH + 16) return CarrierProblem.Malformed
-  const m = re.exec(value)
-  return m === null ? CarrierProblem.Malformed : m[1] as string
+export function isB64Token (token: string): boolean {
+  return B64TOKEN.test(token)
 }
 
-/** The credential of a request, from node's raw header list [name, value, ...]. */
+function isSpace (c: number): boolean { return c === 32 || c === 9 }
+
+/** "Bearer <token>" with the scheme case-insensitive, by char codes (no regex, no allocation but the token). */
+function parseBearer (v: string): string | CarrierProblem {
+  const n = v.length
+  if (n > MAX_TOKEN_LENGTH + 16 || n < 8) return CarrierProblem.Malformed
+  // 'bearer' | 0x20 lower-cases ASCII letters: b e a r e r
+  if ((v.charCodeAt(0) | 32) !== 98 || (v.charCodeAt(1) | 32) !== 101 || (v.charCodeAt(2) | 32) !== 97 ||
+    (v.charCodeAt(3) | 32) !== 114 || (v.charCodeAt(4) | 32) !== 101 || (v.charCodeAt(5) | 32) !== 114 || !isSpace(v.charCodeAt(6))) return CarrierProblem.Malformed
+  return trimmed(v, 7)
+}
+
+function trimmed (v: string, from: number): string | CarrierProblem {
+  let i = from
+  let end = v.length
+  while (i < end && isSpace(v.charCodeAt(i))) i++
+  while (end > i && isSpace(v.charCodeAt(end - 1))) end--
+  if (i === end || end - i > MAX_TOKEN_LENGTH) return CarrierProblem.Malformed
+  return i === 0 && end === v.length ? v : v.slice(i, end)
+}
+
+/**
+ * The credential of a request, from node's raw header list [name, value, ...]. The token is
+ * not yet checked for RFC 6750 characters: see isB64Token.
+ */
 export function readCredential (raw: readonly string[]): string | CarrierProblem {
   let xba: string | null = null
   let xbaCount = 0
@@ -48,9 +70,9 @@ export function readCredential (raw: readonly string[]): string | CarrierProblem
     const lower = name.toLowerCase()
     if (lower === 'x-blaxel-authorization') { xba = value; xbaCount++ } else if (lower === 'authorization') { auth = value; authCount++ } else if (lower === 'x-blaxel-api-key') { legacy = value; legacyCount++ }
   }
-  if (xba !== null) return xbaCount > 1 ? CarrierProblem.Repeated : parse(xba, BEARER)
-  if (auth !== null) return authCount > 1 ? CarrierProblem.Repeated : parse(auth, BEARER)
-  if (legacy !== null) return legacyCount > 1 ? CarrierProblem.Repeated : parse(legacy, RAW_TOKEN)
+  if (xba !== null) return xbaCount > 1 ? CarrierProblem.Repeated : parseBearer(xba)
+  if (auth !== null) return authCount > 1 ? CarrierProblem.Repeated : parseBearer(auth)
+  if (legacy !== null) return legacyCount > 1 ? CarrierProblem.Repeated : trimmed(legacy, 0)
   return CarrierProblem.None
 }
 

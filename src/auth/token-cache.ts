@@ -3,7 +3,13 @@
 // under: a reload (revoked key, removed service account, changed issuer) re-verifies.
 import type { Principal } from './types.js'
 
-interface Entry { readonly principal: Principal; readonly expMs: number; readonly generation: number }
+interface Entry { readonly token: string; readonly principal: Principal; readonly expMs: number; readonly generation: number }
+
+// Keyed by the token's last characters (inside the signature) and confirmed by comparing the
+// whole token: hashing a fresh 600-character string on every lookup costs more than the rest
+// of authentication. A tail collision is a miss, never a wrong principal.
+const TAIL = 32
+function tailOf (token: string): string { return token.length <= TAIL ? token : token.slice(-TAIL) }
 
 export class TokenCache {
   private readonly map = new Map<string, Entry>()
@@ -21,23 +27,25 @@ export class TokenCache {
   }
 
   get (token: string, generation: number, nowMs: number): Principal | null {
-    const e = this.map.get(token)
-    if (e === undefined) return null
+    const key = tailOf(token)
+    const e = this.map.get(key)
+    if (e === undefined || e.token !== token) return null
     if (e.generation !== generation || nowMs >= e.expMs) {
-      this.map.delete(token)
+      this.map.delete(key)
       return null
     }
     // Move to the young end: delete + set keeps the Map in recency order.
-    this.map.delete(token)
-    this.map.set(token, e)
+    this.map.delete(key)
+    this.map.set(key, e)
     return e.principal
   }
 
   set (token: string, principal: Principal, expMs: number, generation: number): void {
     if (this.max <= 0) return
-    if (this.map.has(token)) this.map.delete(token)
+    const key = tailOf(token)
+    if (this.map.has(key)) this.map.delete(key)
     else if (this.map.size >= this.max) this.evictOldest()
-    this.map.set(token, { principal, expMs, generation })
+    this.map.set(key, { token, principal, expMs, generation })
   }
 
   clear (): void { this.map.clear() }
