@@ -1,0 +1,36 @@
+// The embedded default config's capped demo model: a user sees a 429 within a few requests.
+import { Writable } from 'node:stream'
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { serve, type Served } from '../../src/server.js'
+import { createLogger } from '../../src/observability/logger.js'
+
+let served: Served
+const env: NodeJS.ProcessEnv = { AGNET_DEMO_KEY: 'agnet_demo_key_for_usage_tests_0123', AGNET_DEMO_CLIENT_ID: 'demo-client', AGNET_DEMO_CLIENT_SECRET: 'demo-secret-0123456789' }
+
+beforeAll(async () => {
+  const logger = createLogger({ level: 'warn', destination: new Writable({ write (_c, _e, cb) { cb() } }) })
+  served = await serve({ port: 0, host: '127.0.0.1', env, banner: false, watch: false, handleSignals: false, logger })
+})
+afterAll(async () => { await served.close() })
+
+it('gpt-4o-mini-capped answers 429 POLICY_VIOLATION after a handful of requests, with the RateLimit headers on every answer', async () => {
+  const statuses: number[] = []
+  let refused: Response | null = null
+  // 200 tokens a minute, ~17 a request: 12 requests; 30 covers a minute turning mid-test.
+  for (let i = 0; i < 30 && refused === null; i++) {
+    const res = await fetch(`http://127.0.0.1:${served.port}/demo/models/gpt-4o-mini-capped/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${env.AGNET_DEMO_KEY as string}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] })
+    })
+    await res.arrayBuffer()
+    expect(res.headers.get('ratelimit-policy')).toBe('"demo-token-cap:total";q=200;w=60;qu="tokens"')
+    expect(res.headers.get('ratelimit')).toMatch(/^"demo-token-cap:total";r=\d+;t=\d+$/)
+    statuses.push(res.status)
+    if (res.status === 429) refused = res
+  }
+  expect(refused).not.toBeNull()
+  expect(refused?.headers.get('x-should-retry')).toBe('false')
+  expect(Number(refused?.headers.get('retry-after'))).toBeGreaterThanOrEqual(1)
+  expect(statuses.filter(s => s !== 200 && s !== 429)).toEqual([])
+})
