@@ -94,3 +94,19 @@ ${WS}`)
     expect(ps[0]?.line).toBe(4)
   })
 })
+
+describe('the embedded default config', () => {
+  it('trusts X-Agnet-Origin, carries the RTT matrix and serves gpt-4o-mini-eu from the EU only', async () => {
+    const { DEFAULT_CONFIG_PATH } = await import('../../../src/config/store.js')
+    const env = { AGNET_DEMO_KEY: 'k', AGNET_DEMO_CLIENT_ID: 'id', AGNET_DEMO_CLIENT_SECRET: 's' }
+    const rt = compileRuntime(loadConfig(DEFAULT_CONFIG_PATH, { env }), { dispatchers: registry, env })
+    expect(rt.network.trustOriginHeader).toBe(true)
+    expect(rtt(rt, 'us-pdx-1', 'eu-fra-1')).toBe(145)
+    expect(rtt(rt, 'eu-fra-1', 'us-pdx-1')).toBe(145)
+    expect(rtt(rt, 'DE', 'eu-fra-1')).toBe(6)
+    const eu = rt.network.models.get('demo/gpt-4o-mini-eu')
+    expect(eu?.policies).toEqual(['eu-only'])
+    expect(eu?.allowed.map(d => d.region.name)).toEqual(['eu-lon-1', 'eu-fra-1'])
+    expect(rt.network.models.get('demo/gpt-4o-mini')?.allowed).toHaveLength(4)
+  })
+})
