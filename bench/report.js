@@ -65,6 +65,9 @@ export function summarise (result) {
       rps: median(rs.map(r => r.rps)),
       overFastify: median(paired(at(hi), name, 'fastify-min', r => r.rps)),
       overDirect: median(paired(at(hi), name, 'direct', r => r.rps)),
+      // the throughput ratio the proxies would reach with a core each: robust when the box is
+      // shared and a proxy process does not get a full core (its CPU % < 100)
+      cpuOverFastify: name === 'direct' ? NaN : median(paired(at(hi), 'fastify-min', name, r => r.proxyCpuUsPerReq)),
       cpuUsPerReq: name === 'direct' ? NaN : median(rs.map(r => r.proxyCpuUsPerReq)),
       p50: median(rs.map(r => r.p50)),
       p99: median(rs.map(r => r.p99)),
@@ -91,16 +94,18 @@ export function summarise (result) {
   const goals = []
   const goal = (what, value, target, cmp, note = '') => goals.push({ what, value, target, met: Number.isFinite(value) ? (cmp === '>=' ? value >= target : value < target) : null, cmp, note })
   if (headline !== null && get(headline) !== undefined) {
-    goal(`${headline} req/s ÷ bare @fastify/http-proxy at -c ${hi}`, get(headline).overFastify, GOALS.fullOverFastify, '>=',
-      headline === 'agnet-full-memory' ? '' : 'agnet-full-memory not available; best available scenario shown')
+    const note = headline === 'agnet-full-memory' ? '' : 'agnet-full-memory not available; best available scenario shown'
+    goal(`${headline} req/s ÷ bare @fastify/http-proxy at -c ${hi}`, get(headline).overFastify, GOALS.fullOverFastify, '>=', note)
+    goal(`${headline} CPU µs/req: bare @fastify/http-proxy's ÷ agnet's at -c ${hi}`, get(headline).cpuOverFastify, GOALS.fullOverFastify, '>=', note)
     if (c1.length > 0) goal(`${headline} p50 added over direct at -c 1 (ms)`, get(headline).addedP50c1, GOALS.addedP50Ms, '<')
   }
   if (get('agnet-open') !== undefined) goal(`agnet-open req/s ÷ bare @fastify/http-proxy at -c ${hi} (foundation)`, get('agnet-open').overFastify, GOALS.foundationOverFastify, '>=')
   for (const s of sse) if (s.scenario.startsWith('agnet')) goal(`SSE TTFB ${s.scenario} ÷ direct`, s.ttfbOverDirect, GOALS.sseTtfbOverDirect, '<')
   let scale = null
   if (result.scale) {
-    scale = { ...result.scale, overSmall: median(paired(at(hi), 'agnet-scale', 'agnet-key', r => r.rps)) }
+    scale = { ...result.scale, overSmall: median(paired(at(hi), 'agnet-scale', 'agnet-key', r => r.rps)), cpuOverSmall: median(paired(at(hi), 'agnet-key', 'agnet-scale', r => r.proxyCpuUsPerReq)) }
     if (Number.isFinite(scale.overSmall)) goal(`agnet-scale req/s ÷ agnet-key at -c ${hi}`, scale.overSmall, GOALS.scaleOverSmall, '>=')
+    if (Number.isFinite(scale.cpuOverSmall)) goal(`agnet-scale CPU µs/req: agnet-key's ÷ agnet-scale's at -c ${hi}`, scale.cpuOverSmall, GOALS.scaleOverSmall, '>=')
   }
   return { connections: conns, hi, throughput, sse, scale, goals, headline }
 }
@@ -120,11 +125,12 @@ export function renderMarkdown (result) {
   out.push('')
   out.push(`### Throughput at -c ${s.hi} (medians of per-round values; ratios paired per round)`)
   out.push('')
-  out.push('| scenario | req/s | ÷ bare fastify proxy | ÷ direct | proxy CPU µs/req | p50 / p99 ms | p50 added at -c 1 (ms) |')
-  out.push('|---|---|---|---|---|---|---|')
+  out.push('| scenario | req/s | ÷ bare fastify proxy | ÷ direct | proxy CPU µs/req | fastify CPU/req ÷ this | p50 / p99 ms | p50 added at -c 1 (ms) |')
+  out.push('|---|---|---|---|---|---|---|---|')
   for (const t of s.throughput) {
-    out.push(`| ${t.label}${t.valid ? '' : ' ⚠'} | ${f(t.rps)} | ${f(t.overFastify, 2)} | ${f(t.overDirect, 2)} | ${f(t.cpuUsPerReq)} | ${f(t.p50, 2)} / ${f(t.p99, 2)} | ${t.scenario === 'direct' ? `0 (${f(t.p50c1, 2)} ms)` : signed(t.addedP50c1)} |`)
+    out.push(`| ${t.label}${t.valid ? '' : ' ⚠'} | ${f(t.rps)} | ${f(t.overFastify, 2)} | ${f(t.overDirect, 2)} | ${f(t.cpuUsPerReq)} | ${f(t.cpuOverFastify, 2)} | ${f(t.p50, 2)} / ${f(t.p99, 2)} | ${t.scenario === 'direct' ? `0 (${f(t.p50c1, 2)} ms)` : signed(t.addedP50c1)} |`)
   }
+  out.push('', '"fastify CPU/req ÷ this" is the throughput ratio each proxy would reach with a core of its own: on a shared box a proxy often gets less than a core (see `proxyCpuPct` in the JSON), which makes req/s ratios noisy.')
   const invalid = s.throughput.filter(t => !t.valid)
   if (invalid.length > 0) out.push('', `⚠ a measured run had errors, unexpected statuses or an upstream count that did not match: ${invalid.map(t => t.scenario).join(', ')} (see rows[].problems in the JSON).`)
   const skipped = result.scenarios.filter(x => x.status !== 'ok')
@@ -144,6 +150,7 @@ export function renderMarkdown (result) {
     out.push('| | small config (agnet-key) | scale config |')
     out.push('|---|---|---|')
     out.push(`| req/s at -c ${s.hi} (scale ÷ small, paired) | ${f(s.throughput.find(t => t.scenario === 'agnet-key')?.rps)} | ${f(s.throughput.find(t => t.scenario === 'agnet-scale')?.rps)} (${f(sc.overSmall, 3)}) |`)
+    out.push(`| proxy CPU µs/req at -c ${s.hi} (small ÷ scale, paired) | ${f(s.throughput.find(t => t.scenario === 'agnet-key')?.cpuUsPerReq)} | ${f(s.throughput.find(t => t.scenario === 'agnet-scale')?.cpuUsPerReq)} (${f(sc.cpuOverSmall, 3)}) |`)
     out.push(`| \`agnet config check\` wall time (process start included) | ${f(sc.checkMs.small)} ms | ${f(sc.checkMs.scale)} ms |`)
     out.push(`| start to "agnet listening" | ${f(sc.startMs.small)} ms | ${f(sc.startMs.scale)} ms |`)
     out.push(`| SIGHUP to "config reloaded" (median) | ${f(median(sc.reloadMs.small))} ms | ${f(median(sc.reloadMs.scale))} ms |`)
@@ -165,9 +172,9 @@ export function renderReadmeTable (result, resultFile) {
   const out = []
   out.push(`Generated by \`node bench/readme.js\` from \`${resultFile}\` (commit ${m.commitShort ?? '?'}, ${m.cores} × ${m.cpuModel}, Node ${m.node}, ${result.options.rounds} interleaved rounds of ${result.options.duration} s). Load generator, proxies and upstream share the machine: read the ratios, not the absolute numbers.`)
   out.push('')
-  out.push(`| scenario | req/s -c ${s.hi} | ÷ bare @fastify/http-proxy | proxy CPU µs/req | p50 added at -c 1 |`)
-  out.push('|---|---|---|---|---|')
-  for (const t of s.throughput) out.push(`| ${t.label} | ${f(t.rps)} | ${f(t.overFastify, 2)} | ${f(t.cpuUsPerReq)} | ${t.scenario === 'direct' ? '0' : `${signed(t.addedP50c1)} ms`} |`)
+  out.push(`| scenario | req/s -c ${s.hi} | ÷ bare @fastify/http-proxy | proxy CPU µs/req | fastify CPU/req ÷ this | p50 added at -c 1 |`)
+  out.push('|---|---|---|---|---|---|')
+  for (const t of s.throughput) out.push(`| ${t.label} | ${f(t.rps)} | ${f(t.overFastify, 2)} | ${f(t.cpuUsPerReq)} | ${f(t.cpuOverFastify, 2)} | ${t.scenario === 'direct' ? '0' : `${signed(t.addedP50c1)} ms`} |`)
   const sseAgnet = s.sse.filter(x => x.scenario !== 'direct')
   if (sseAgnet.length > 0) {
     out.push('')
@@ -187,4 +194,10 @@ export function spliceReadme (readme, table) {
   const b = readme.indexOf(END)
   if (a >= 0 && b > a) return `${readme.slice(0, a + START.length)}\n${table}\n${readme.slice(b)}`
   return `${readme.replace(/\n*$/, '\n')}\n${START}\n${table}\n${END}\n`
+}
+
+// `node bench/report.js <results.json>` prints the Markdown of a stored run.
+if (process.argv[1] !== undefined && import.meta.url === (await import('node:url')).pathToFileURL(process.argv[1]).href) {
+  const fs = await import('node:fs')
+  process.stdout.write(renderMarkdown(JSON.parse(fs.readFileSync(process.argv[2], 'utf8'))))
 }

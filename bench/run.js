@@ -79,9 +79,11 @@ async function measure (env, s, connections, round) {
   const proxyPid = s.name === 'direct' ? 0 : env.pids.get(s.server)
   const upstreamPid = env.pids.get('upstream')
   const up0 = await upstreamCount(env.upstreamUrl)
+  const monoStartUs = Number(process.hrtime.bigint() / 1000n)
   const c0 = { proxy: procCpuSec(proxyPid), upstream: procCpuSec(upstreamPid), gen: process.cpuUsage(), m: machineTicks() }
   const { res, lat, statuses } = await load(url, connections, OPTS.duration, headers, true)
   const gen = process.cpuUsage(c0.gen)
+  const monoEndUs = Number(process.hrtime.bigint() / 1000n)
   const m = machineDelta(c0.m, machineTicks())
   const c1 = { proxy: procCpuSec(proxyPid), upstream: procCpuSec(upstreamPid) }
   const upstreamRequests = await upstreamCount(env.upstreamUrl) - up0
@@ -120,7 +122,9 @@ async function measure (env, s, connections, round) {
     machineBusyPct: m.busyPct,
     stealPct: m.stealPct,
     valid: problems.length === 0,
-    problems
+    problems,
+    monoStartUs,
+    monoEndUs
   }
   log(`r${round} c=${String(connections).padEnd(3)} ${s.name.padEnd(20)} ${row.rps.toFixed(0).padStart(6)} req/s  p50 ${row.p50.toFixed(2)}  p99 ${row.p99.toFixed(2)} ms  cpu ${Number.isFinite(row.proxyCpuUsPerReq) ? row.proxyCpuUsPerReq.toFixed(0).padStart(4) : '   -'} µs/req (${Number.isFinite(row.proxyCpuPct) ? row.proxyCpuPct.toFixed(0) : '-'}%)  box ${row.machineBusyPct.toFixed(0)}% steal ${row.stealPct.toFixed(1)}%${row.valid ? '' : `  ⚠ ${problems.join('; ')}`}`)
   return row
@@ -272,7 +276,9 @@ async function main () {
     for (const name of agnetNames) {
       const pdir = path.join(dir, 'prof', name)
       const f = fs.existsSync(pdir) ? fs.readdirSync(pdir).find(x => x.endsWith('.cpuprofile')) : undefined
-      if (f !== undefined) profiles[name] = summariseProfile(JSON.parse(fs.readFileSync(path.join(pdir, f), 'utf8')), 20)
+      // only the measured windows of the scenarios this process served
+      const windows = rows.filter(r => selected.find(s => s.name === r.scenario)?.server === `agnet:${name}`).map(r => [r.monoStartUs, r.monoEndUs])
+      if (f !== undefined && windows.length > 0) profiles[name] = summariseProfile(JSON.parse(fs.readFileSync(path.join(pdir, f), 'utf8')), 25, windows)
     }
   }
 

@@ -1,8 +1,17 @@
 // Self time by function and by package of a V8 .cpuprofile (the baseline's proftop.js).
-export function summariseProfile (p, topN = 25) {
+// `windows` ([startUs, endUs] on the monotonic clock, as process.hrtime gives it: V8's
+// profile timestamps use the same clock) keeps only the samples taken while load was measured,
+// so start-up and config loading do not drown the request path.
+export function summariseProfile (p, topN = 25, windows = null) {
   const idx = new Map(p.nodes.map(n => [n.id, n]))
   const cnt = new Map()
-  for (const s of p.samples) cnt.set(s, (cnt.get(s) ?? 0) + 1)
+  let t = p.startTime
+  for (let i = 0; i < p.samples.length; i++) {
+    t += p.timeDeltas[i] ?? 0
+    if (windows !== null && !windows.some(([a, b]) => t >= a && t <= b)) continue
+    const s = p.samples[i]
+    cnt.set(s, (cnt.get(s) ?? 0) + 1)
+  }
   const byFn = new Map()
   const byPkg = new Map()
   let busy = 0
