@@ -242,7 +242,9 @@ export function registerRun (program: Command): void {
       try {
         process.exitCode = await runModel(type, name, flags)
       } catch (e) {
-        process.stderr.write(`agnet run: ${(e as Error).message}\n`)
+        const code = (e as NodeJS.ErrnoException).code
+        const hint = code === 'ECONNREFUSED' || code === 'ENOTFOUND' ? ' (is agnet running there? start it with `agnet serve`, or point --url / AGNET_URL at it)' : ''
+        process.stderr.write(`agnet run: ${(e as Error).message}${hint}\n`)
         process.exitCode = 1
       }
     })

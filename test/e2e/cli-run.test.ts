@@ -194,6 +194,13 @@ describe('agnet run model', () => {
     expect(bad.stderr).toContain('the token issuer refused the client credentials')
   })
 
+  it('says where it could not connect', async () => {
+    const r = await run(['model', 'gpt-4o-mini', '--url', 'http://127.0.0.1:1', '-w', 'demo', '--path', '/v1/chat/completions'], {})
+    expect(r.code).toBe(1)
+    expect(r.stderr).toContain('ECONNREFUSED')
+    expect(r.stderr).toContain('agnet serve')
+  })
+
   it('refuses other resource types and bad headers clearly', async () => {
     const agent = await run(['agent', 'x'], env)
     expect(agent.code).toBe(1)
