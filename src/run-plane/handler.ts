@@ -43,6 +43,7 @@ const WORKSPACE_NOT_FOUND = new EdgeError('WORKSPACE_NOT_FOUND')
 const WORKLOAD_NOT_FOUND = new EdgeError('WORKLOAD_NOT_FOUND')
 const DISABLED = new EdgeError('WORKLOAD_UNAVAILABLE', 'The model is disabled.', { retryable: false })
 const METHOD_NOT_ALLOWED = new EdgeError('METHOD_NOT_ALLOWED', 'TRACE and CONNECT are not forwarded.')
+const TOTAL_TIMEOUT = new EdgeError('UPSTREAM_TIMEOUT', 'The request did not complete within the total timeout.')
 const BAD_LENGTH = new EdgeError('BAD_REQUEST', 'Content-Length is not a valid number.')
 
 export class RunPlane implements ExchangeOwner {
@@ -126,12 +127,17 @@ export class RunPlane implements ExchangeOwner {
     if (refused !== null) return this.fail(ctx, refused)
     const model = ctx.model
     if (model === null || ctx.candidates === null) return
-    ctx.totalTimer = setTimeout(onTotalTimeout, model.timeouts.totalMs, ctx)
+    ctx.totalTimer = setTimeout(onTotalTimeout, model.timeouts.totalMs, ctx, this)
     // The body is kept (up to routing.replayBodyLimit) so a failover can send it again.
     prepareBody(ctx, this.bodyReady)
   }
 
   private readonly bodyReady = (ctx: RequestContext): void => { this.attempt(ctx) }
+
+  /** The total timeout ran out while no attempt was in flight. */
+  timedOutBetweenAttempts (ctx: RequestContext): void {
+    this.fail(ctx, TOTAL_TIMEOUT)
+  }
 
   /** Starts the attempt on the next candidate, after the simulated RTT when the network applies it. */
   attempt (ctx: RequestContext): void {
@@ -253,9 +259,11 @@ function dispatchAfterDelay (plane: RunPlane, ctx: RequestContext, dep: RtDeploy
   ctx.exchange = dispatchAttempt(ctx, dep, plane, ctx.body)
 }
 
-function onTotalTimeout (ctx: RequestContext): void {
+function onTotalTimeout (ctx: RequestContext, plane: RunPlane): void {
   ctx.totalTimer = null
   if (ctx.exchange !== null) ctx.exchange.cancel(new TotalTimeoutError())
+  // No exchange: still reading the body to keep for failover, or between two attempts.
+  else plane.timedOutBetweenAttempts(ctx)
 }
 
 export type { Exchange }

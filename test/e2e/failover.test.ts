@@ -77,6 +77,12 @@ ${model('killed', abc, ', maxAttempts: 3')}
         deployments:
 ${[dep('a', 'us-pdx-1', a.url, ', weight: 1'), dep('b', 'us-was-1', b.url, ', weight: 2'), dep('c', 'eu-lon-1', c.url, ', weight: 5')].join('\n')}
 ${model('budget', abc, ', budget: 100ms')}
+      - name: slow-body
+        runtime: { type: openai, model: m }
+        integrationConnections: [oai]
+        timeouts: { total: 300ms }
+        deployments:
+${dep('a', 'us-pdx-1', a.url)}
 `
   gw = await startGateway(yaml)
 })
@@ -255,6 +261,20 @@ describe('bounds', () => {
     expect(res.headers.get('x-agnet-attempts')).toBe('1')
     await res.text()
     expect(b.requests).toBe(0)
+  })
+})
+
+describe('a body read for replay', () => {
+  it('is still bound by the total timeout while it trickles in, and nothing reaches the upstream', async () => {
+    const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
+      const req = http.request(`${gw.url}/acme/models/slow-body/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': '100' } }, resolve)
+      req.on('error', reject)
+      req.write('{"model":')
+    })
+    res.resume()
+    expect(res.statusCode).toBe(504)
+    expect(res.headers['x-blaxel-error-code']).toBe('UPSTREAM_TIMEOUT')
+    expect(a.requests).toBe(0)
   })
 })
 
