@@ -52,11 +52,11 @@ export function formatReport (results: readonly OriginResult[]): string {
     const width = Math.max(8, ...Object.keys(r.regions).map(k => k.length))
     for (const [region, n] of Object.entries(r.regions)) lines.push(`  ${region.padEnd(width)}  ${pct(n, r.completed).padStart(6)}  ${n}`)
     lines.push(`  latency   p50 ${ms(r.latencyMs.p50)}   p99 ${ms(r.latencyMs.p99)}   max ${ms(r.latencyMs.max)}`)
-    const errors = r.transportErrors + r.status5xx
+    const errors = r.transportErrors + r.status4xx + r.status5xx
     lines.push(`  429s      ${r.status429} (${pct(r.status429, r.completed)})`)
-    lines.push(`  errors    ${errors} (${pct(errors, r.completed + r.transportErrors)}): ${r.status5xx} 5xx, ${r.transportErrors} transport${r.timeouts > 0 ? ` (${r.timeouts} timeouts)` : ''}`)
-    const other = Object.entries(r.statuses).filter(([c]) => !c.startsWith('2') && c !== '429' && !c.startsWith('5'))
-    if (other.length > 0) lines.push(`  other     ${other.map(([c, n]) => `${n}×${c}`).join(', ')}`)
+    lines.push(`  errors    ${errors} (${pct(errors, r.completed + r.transportErrors)}): ${r.status5xx} 5xx, ${r.status4xx} 4xx, ${r.transportErrors} without an answer${r.timeouts > 0 ? ` (${r.timeouts} timeouts)` : ''}`)
+    const codes = Object.entries(r.statuses).filter(([c]) => !c.startsWith('2'))
+    if (codes.length > 0) lines.push(`  statuses  ${codes.map(([c, n]) => `${n}×${c}`).join(', ')}`)
   }
   return lines.join('\n') + '\n'
 }
@@ -90,7 +90,7 @@ export function registerLoadtest (program: Command): void {
     .option('--data <json>', 'request body (default: a short chat completion)')
     .option('--body-file <file>', 'request body from a file')
     .option('--url <url>', 'gateway base URL (env AGNET_URL; default http://localhost:$AGNET_PORT or 8080)')
-    .option('--api-key <key>', 'credential sent as X-Blaxel-Authorization (env BL_API_KEY)')
+    .option('--api-key <key>', 'credential sent as X-Blaxel-Authorization (env BL_API_KEY, then AGNET_API_KEY)')
     .option('--expect <file>', 'YAML expectations: per origin, region shares and error/429 rates')
     .option('--json', 'print the results as JSON')
     .action(async (model: string, o: LoadtestFlags) => {
@@ -124,7 +124,7 @@ async function loadtest (model: string, o: LoadtestFlags): Promise<number> {
       headers[k.toLowerCase()] = v
     } catch (err) { throw new UsageError((err as Error).message) }
   }
-  const apiKey = o.apiKey ?? process.env.BL_API_KEY
+  const apiKey = o.apiKey ?? process.env.BL_API_KEY ?? process.env.AGNET_API_KEY
   if (apiKey !== undefined && apiKey !== '') headers['x-blaxel-authorization'] = `Bearer ${apiKey}`
   const { runUrl } = resolveTarget({ url: o.url }, process.env)
   const path = o.path === '' ? '' : (o.path.startsWith('/') ? o.path : `/${o.path}`)

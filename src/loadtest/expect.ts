@@ -18,7 +18,7 @@ const Share = Type.Union([
 const OriginExpectation = Type.Object({
   regions: Type.Optional(Type.Record(Type.String({ minLength: 1 }), Share, { description: 'Share of the traffic each region serves; a region not listed may serve any share.' })),
   tolerance: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'Allowed distance from an exact share (default 0.05).' })),
-  maxErrorRate: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'Largest share of transport errors and 5xx answers (default 0).' })),
+  maxErrorRate: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'Largest share of failed requests: no answer, 5xx, or 4xx other than 429 (default 0).' })),
   max429Rate: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'Largest share of 429 answers (default: not checked).' })),
   minRequests: Type.Optional(Type.Integer({ minimum: 0, description: 'Fewest completed requests for the run to count (default 1).' }))
 }, { additionalProperties: false })
@@ -71,9 +71,10 @@ export function checkExpectations (expectations: ExpectationsInput, results: rea
         misses.push(`${label}: ${region} served ${pct(got)} of the traffic, expected ${range}`)
       }
     }
-    const errorRate = r.completed + r.transportErrors === 0 ? 0 : (r.transportErrors + r.status5xx) / (r.completed + r.transportErrors)
+    const failed = r.transportErrors + r.status4xx + r.status5xx
+    const errorRate = r.completed + r.transportErrors === 0 ? 0 : failed / (r.completed + r.transportErrors)
     const maxErrorRate = e.maxErrorRate ?? 0
-    if (errorRate > maxErrorRate + 1e-9) misses.push(`${label}: error rate ${pct(errorRate)} (${r.transportErrors} transport errors, ${r.status5xx} 5xx), expected ≤ ${pct(maxErrorRate)}`)
+    if (errorRate > maxErrorRate + 1e-9) misses.push(`${label}: error rate ${pct(errorRate)} (${r.status5xx} 5xx, ${r.status4xx} 4xx, ${r.transportErrors} without an answer), expected ≤ ${pct(maxErrorRate)}`)
     if (e.max429Rate !== undefined) {
       const rate = r.completed === 0 ? 0 : r.status429 / r.completed
       if (rate > e.max429Rate + 1e-9) misses.push(`${label}: ${pct(rate)} of answers were 429, expected ≤ ${pct(e.max429Rate)}`)

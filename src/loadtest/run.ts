@@ -46,6 +46,7 @@ export interface OriginResult {
   timeouts: number
   status2xx: number
   status429: number
+  /** 4xx other than 429 (refused: credentials, policies, no deployment available). */
   status4xx: number
   status5xx: number
   statuses: Record<string, number>
@@ -97,7 +98,7 @@ function summarise (origin: string, result: Result, counter: RegionCounter): Ori
     timeouts: result.timeouts,
     status2xx: s2,
     status429: s429,
-    status4xx: s4 + s429,
+    status4xx: s4,
     status5xx: s5,
     statuses,
     regions: Object.fromEntries([...counter.regions].sort((a, b) => b[1] - a[1])),

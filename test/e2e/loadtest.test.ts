@@ -19,6 +19,24 @@ workspaces:
         runtime: { type: openai, model: gpt-4o-mini }
         integrationConnections: [oai]
         deployments: [{ region: eu-fra-1 }]
+      - name: spread
+        runtime: { type: openai, model: gpt-4o-mini }
+        integrationConnections: [oai]
+        deployments: [{ region: us-pdx-1 }, { region: eu-fra-1 }]
+      # Failing on purpose in some tests: its own deployment, never ejected, so the others stay healthy.
+      - name: flaky
+        runtime: { type: openai, model: gpt-4o-mini }
+        integrationConnections: [oai]
+        deployments: [{ region: eu-lon-1 }]
+        routing: { ejectAfter: 100, maxAttempts: 1 }
+      # One token a month: the first request completes, every later one is refused with 429.
+      - name: capped
+        runtime: { type: openai, model: gpt-4o-mini }
+        integrationConnections: [oai]
+        deployments: [{ region: eu-fra-1 }]
+        policies: [one-token]
+    policies:
+      - { name: one-token, type: maxToken, maxTokens: { granularity: month, total: 1 } }
 `
 
 interface Report {
@@ -94,17 +112,22 @@ origins:
 
   it('counts 429s and errors and holds them against the expected rates', async () => {
     const expectations = file('rates.yaml', 'origins:\n  "*": { max429Rate: 0.1, maxErrorRate: 0.1 }\n')
-    const limited = await runCli([...base(), '--amount', '12', '-H', 'x-mock-status: 429', '--expect', expectations, '--json'])
+    const flaky = ['loadtest', 'flaky', '-w', 'acme', '--url', gw.url, '-c', '3']
+    // One connection: each request starts after the previous one was counted.
+    const limited = await runCli(['loadtest', 'capped', '-w', 'acme', '--url', gw.url, '-c', '1', '--amount', '12', '--expect', expectations, '--json'])
     expect(limited.code).toBe(1)
     const r429 = JSON.parse(limited.stdout) as Report
     expect(r429.results[0]?.origin).toBe('default')
-    expect(r429.results[0]?.status429).toBe(12)
-    expect(r429.expectations?.misses).toEqual(['origin default: 100.0% of answers were 429, expected ≤ 10.0%'])
+    expect(r429.results[0]?.status2xx).toBe(1)
+    expect(r429.results[0]?.status429).toBe(11)
+    expect(r429.expectations?.misses).toEqual(['origin default: 91.7% of answers were 429, expected ≤ 10.0%'])
 
-    const failing = await runCli([...base(), '--amount', '12', '-H', 'x-mock-status: 503', '--expect', expectations])
+    // Whatever the gateway makes of an upstream 503 (relayed, or WORKLOAD_UNAVAILABLE once no
+    // deployment is left), every request failed.
+    const failing = await runCli([...flaky, '--amount', '12', '-H', 'x-mock-status: 503', '--expect', expectations])
     expect(failing.code).toBe(1)
-    expect(failing.stdout).toMatch(/errors\s+12 \(100\.0%\): 12 5xx, 0 transport/)
-    expect(failing.stdout).toContain('origin default: error rate 100.0% (0 transport errors, 12 5xx), expected ≤ 10.0%')
+    expect(failing.stdout).toMatch(/errors\s+12 \(100\.0%\): \d+ 5xx, \d+ 4xx, 0 without an answer/)
+    expect(failing.stdout).toMatch(/origin default: error rate 100\.0% \(\d+ 5xx, \d+ 4xx, 0 without an answer\), expected ≤ 10\.0%/)
   })
 
   it('sends the body file', async () => {
@@ -114,6 +137,20 @@ origins:
     expect(out.code).toBe(0)
     expect(seen).toHaveLength(5)
     for (const s of seen) expect(s.bytesIn).toBe(Buffer.byteLength(body))
+  })
+
+  it('shows latency routing splitting traffic by origin across regions', async () => {
+    // The simulated network puts a German caller near eu-fra-1 and an American one near us-pdx-1.
+    const expectations = file('split.yaml', `
+origins:
+  DE: { regions: { eu-fra-1: 1, us-pdx-1: 0 } }
+  US: { regions: { us-pdx-1: 1, eu-fra-1: 0 } }
+`)
+    const out = await runCli(['loadtest', 'spread', '-w', 'acme', '--url', gw.url, '-c', '2', '--origin', 'DE,US', '--amount', '20', '--expect', expectations, '--json'])
+    const report = JSON.parse(out.stdout) as Report
+    expect(report.results.map(r => [r.origin, r.regions])).toEqual([['DE', { 'eu-fra-1': 20 }], ['US', { 'us-pdx-1': 20 }]])
+    expect(report.expectations).toEqual({ met: true, misses: [] })
+    expect(out.code).toBe(0)
   })
 
   it('refuses a bad expectations file before loading anything (exit 2)', async () => {

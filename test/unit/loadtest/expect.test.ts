@@ -39,7 +39,13 @@ const cases: Array<{ name: string; exp: ExpectationsInput; results: OriginResult
     name: 'wildcard applies to origins not listed; listed origins use their own',
     exp: { origins: { '*': { maxErrorRate: 0 }, DE: { maxErrorRate: 0.5 } } },
     results: [result('DE', { 'eu-fra-1': 10 }, { status5xx: 4 }), result('GB', { 'eu-lon-1': 10 }, { transportErrors: 2 })],
-    misses: ['origin GB: error rate 16.7% (2 transport errors, 0 5xx), expected ≤ 0.0%']
+    misses: ['origin GB: error rate 16.7% (0 5xx, 0 4xx, 2 without an answer), expected ≤ 0.0%']
+  },
+  {
+    name: 'a 4xx other than 429 is an error, a 429 is not',
+    exp: { origins: { A: { maxErrorRate: 0.2 } } },
+    results: [result('A', { r: 10 }, { status4xx: 3, status429: 5 })],
+    misses: ['origin A: error rate 30.0% (0 5xx, 3 4xx, 0 without an answer), expected ≤ 20.0%']
   },
   {
     name: '429 rate checked only when asked',
