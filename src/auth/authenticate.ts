@@ -27,6 +27,10 @@ const REPEATED = new EdgeError('BAD_REQUEST', 'Send exactly one X-Blaxel-Authori
   headers: { 'www-authenticate': 'Bearer error="invalid_request"' }
 })
 
+// Short: a token refused because its JWKS was unreachable must get a second chance soon.
+const REFUSED_TTL_MS = 10_000
+const REFUSED_CACHE_SIZE = 10_000
+
 export interface IdentityOptions {
   /** The clock (ms since epoch); injectable for tests of expiry. */
   now?: () => number
@@ -35,14 +39,18 @@ export interface IdentityOptions {
 export class IdentityServices {
   readonly now: () => number
   readonly issuer: TokenIssuer
-  readonly cache: TokenCache
+  readonly cache: TokenCache<Principal>
+  /** Tokens refused recently: replaying one costs a lookup, not a signature check. */
+  readonly refused = new TokenCache<EdgeError>(REFUSED_CACHE_SIZE)
+  /** First verifications in flight: concurrent requests with one new token share one check. */
+  private readonly inflight = new Map<string, Promise<Principal | EdgeError>>()
   private readonly remotes = new Map<string, RemoteJwks>()
   private readonly jwksForBound: (issuer: RtExternalIssuer) => RemoteJwks
 
   constructor (opts: IdentityOptions = {}) {
     this.now = opts.now ?? Date.now
     this.issuer = new TokenIssuer(this.now)
-    this.cache = new TokenCache(DEFAULT_CACHE_SIZE)
+    this.cache = new TokenCache<Principal>(DEFAULT_CACHE_SIZE)
     this.jwksForBound = issuer => this.jwksFor(issuer)
   }
 
@@ -79,15 +87,26 @@ export class IdentityServices {
     const asKey = checkApiKey(identity.apiKeys, token, now)
     if (asKey !== 'unknown') return keyAnswer(asKey)
     if (!isB64Token(token)) return MALFORMED
-    return this.verifyNew(token, rt)
+    const refused = this.refused.get(token, rt.generation, now)
+    if (refused !== null) return refused
+    const key = `${rt.generation}:${token}`
+    let pending = this.inflight.get(key)
+    if (pending === undefined) {
+      pending = this.verifyNew(token, rt).finally(() => { this.inflight.delete(key) })
+      this.inflight.set(key, pending)
+    }
+    return pending
   }
 
   private async verifyNew (token: string, rt: Runtime): Promise<Principal | EdgeError> {
     this.issuer.signingKey(rt) // registers a configured key's kid, so tokens minted elsewhere (agnet token) verify
     const deps: JwtDeps = { issuedIss: this.issuer.issuerName(rt), issuedKeys: this.issuer.verificationKeys, jwksFor: this.jwksForBound, now: this.now }
     const result = await verifyJwt(token, rt.identity, deps)
-    if (result === 'expired') return EXPIRED
-    if (result === 'invalid') return FAILED
+    if (result === 'expired' || result === 'invalid') {
+      const err = result === 'expired' ? EXPIRED : FAILED
+      this.refused.set(token, err, this.now() + REFUSED_TTL_MS, rt.generation)
+      return err
+    }
     if (this.cache.max !== rt.identity.cacheSize) this.cache.resize(rt.identity.cacheSize)
     this.cache.set(token, result.principal, result.expMs, rt.generation)
     return result.principal
@@ -95,6 +114,7 @@ export class IdentityServices {
 
   close (): void {
     this.cache.clear()
+    this.refused.clear()
   }
 }
 

@@ -6,7 +6,7 @@ const p = (s: string): Principal => ({ kind: 'external', subject: s, credential:
 
 describe('TokenCache', () => {
   it('returns a verified principal until exp', () => {
-    const c = new TokenCache(10)
+    const c = new TokenCache<Principal>(10)
     const a = p('a')
     c.set('t', a, 2000, 1)
     expect(c.get('t', 1, 1999)).toBe(a)
@@ -15,13 +15,13 @@ describe('TokenCache', () => {
   })
 
   it('forgets entries of another config generation (reload = re-verify)', () => {
-    const c = new TokenCache(10)
+    const c = new TokenCache<Principal>(10)
     c.set('t', p('a'), 10_000, 1)
     expect(c.get('t', 2, 0)).toBeNull()
   })
 
   it('is bounded and evicts the least recently used', () => {
-    const c = new TokenCache(2)
+    const c = new TokenCache<Principal>(2)
     c.set('a', p('a'), 1e12, 1)
     c.set('b', p('b'), 1e12, 1)
     expect(c.get('a', 1, 0)).not.toBeNull() // a is now the most recent
@@ -33,10 +33,10 @@ describe('TokenCache', () => {
   })
 
   it('size 0 caches nothing; resize shrinks', () => {
-    const c = new TokenCache(0)
+    const c = new TokenCache<Principal>(0)
     c.set('a', p('a'), 1e12, 1)
     expect(c.size).toBe(0)
-    const d = new TokenCache(5)
+    const d = new TokenCache<Principal>(5)
     for (const k of ['a', 'b', 'c', 'd']) d.set(k, p(k), 1e12, 1)
     d.resize(1)
     expect(d.size).toBe(1)
