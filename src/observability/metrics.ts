@@ -131,7 +131,7 @@ export class GatewayMetrics {
     r.registerMetric(new SeriesHistogram('agnet_request_duration_seconds', 'Run-plane request duration, from the first byte received to the last byte sent (streams included).', all, s => s.duration))
     r.registerMetric(new SeriesHistogram('agnet_upstream_first_byte_seconds', 'Time from sending a request upstream to its response headers (last attempt).', all, s => s.firstByte))
     const errors: Pick = function * (s) { for (const [code, n] of s.upstreamErrors) yield [{ ...s.labels, code }, n] }
-    r.registerMetric(new SeriesCounter('agnet_upstream_errors_total', 'Upstream transport failures (connect, reset, timeout, protocol) by error code.', ['workspace', 'model', 'region', 'code'], all, errors))
+    r.registerMetric(new SeriesCounter('agnet_upstream_errors_total', 'Requests that met an upstream transport failure (connect, reset, timeout, protocol), by the code of the last one; region is where the request ended.', ['workspace', 'model', 'region', 'code'], all, errors))
     r.registerMetric(new SeriesCounter('agnet_failovers_total', 'Extra attempts made on another deployment after a failure; region is the one that finally served.', ['workspace', 'model', 'region'], all, function * (s) { if (s.failovers > 0) yield [s.labels, s.failovers] }))
     r.registerMetric(new SeriesCounter('agnet_tokens_total', 'Tokens used, by kind (input, output), as reported by the provider or estimated.', ['workspace', 'model', 'region', 'kind'], all, function * (s) {
       if (s.inputTokens > 0) yield [{ ...s.labels, kind: 'input' }, s.inputTokens]

@@ -18,6 +18,13 @@ workspaces:
         runtime: { type: openai, model: gpt-4o-mini }
         integrationConnections: [oai]
         deployments: [{ region: eu-fra-1 }]
+      - name: metered
+        runtime: { type: openai, model: gpt-4o-mini }
+        integrationConnections: [oai]
+        deployments: [{ region: eu-lon-1 }]
+        policies: [big-budget]
+    policies:
+      - { name: big-budget, type: maxToken, maxTokens: { granularity: month, total: 100000000 } }
 `
 
 /** The value of one sample, or undefined: `name{a="b",...} value`, labels in any order. */
@@ -89,6 +96,21 @@ describe('/metrics', () => {
     expect(b1).toBeLessThanOrEqual(b2)
     expect(b2).toBe(4)
     expect(sample(text, 'process_cpu_user_seconds_total')).toBeGreaterThan(0)
+  })
+
+  it('counts tokens by kind from the provider answers of a metered model', async () => {
+    for (const stream of [false, true]) {
+      const done = nextFinish()
+      const res = await fetch(`${gw.url}/acme/models/metered/v1/chat/completions`, { method: 'POST', body: chat(stream, { max_tokens: 5, stream_options: stream ? { include_usage: true } : undefined }) })
+      expect(res.status).toBe(200)
+      await res.text()
+      await done
+    }
+    const text = await scrape()
+    const LON = { workspace: 'acme', model: 'metered', region: 'eu-lon-1' }
+    expect(sample(text, 'agnet_tokens_total', { ...LON, kind: 'input' })).toBe(6)
+    expect(sample(text, 'agnet_tokens_total', { ...LON, kind: 'output' })).toBe(10)
+    expect(sample(text, 'agnet_usage_estimated_total', LON)).toBeUndefined()
   })
 
   it('counts upstream transport failures by code', async () => {
@@ -200,5 +222,42 @@ describe('/metrics', () => {
       await res.text()
       expect(off.app.metrics).toBeNull()
     } finally { await off.close() }
+  })
+})
+
+describe('/metrics with failover', () => {
+  let gw: TestGateway
+  const finished: Array<() => void> = []
+  beforeAll(async () => {
+    // The first deployment refuses connections (nothing listens on port 1): every request fails over.
+    gw = await startGateway(`
+workspaces:
+  - name: acme
+    integrations:
+      - { name: oai, provider: openai, baseUrl: "mock://", apiKey: "sk-upstream" }
+    models:
+      - name: gpt
+        runtime: { type: openai, model: gpt-4o-mini }
+        integrationConnections: [oai]
+        routing: { strategy: priority, ejectAfter: 100 }
+        deployments:
+          - { region: us-pdx-1, url: "http://127.0.0.1:1", priority: 0 }
+          - { region: eu-lon-1, priority: 1 }
+`, { observe: () => { finished.shift()?.() } })
+  })
+  afterAll(async () => { await gw.close() })
+
+  it('counts the extra attempt and the connect error under the region that served', async () => {
+    const done = new Promise<void>(resolve => { finished.push(resolve) })
+    const res = await fetch(`${gw.url}/acme/models/gpt/v1/chat/completions`, { method: 'POST', body: chat(false) })
+    expect(res.status).toBe(200)
+    expect(res.headers.get('x-agnet-region')).toBe('eu-lon-1')
+    await res.text()
+    await done
+    const text = await (await fetch(`${gw.url}/metrics`)).text()
+    const LON = { workspace: 'acme', model: 'gpt', region: 'eu-lon-1' }
+    expect(sample(text, 'agnet_failovers_total', LON)).toBe(1)
+    expect(sample(text, 'agnet_upstream_errors_total', { ...LON, code: 'ECONNREFUSED' })).toBe(1)
+    expect(sample(text, 'agnet_requests_total', { ...LON, status: '200' })).toBe(1)
   })
 })
