@@ -76,3 +76,41 @@ describe('IdentityServices', () => {
     expect(await other.authenticateToken(token, rt)).toBeInstanceOf(EdgeError)
   })
 })
+
+describe('key confusion inside one issuer that allows both HS256 and RS256', () => {
+  it('an HS256 token MACed with the issuer\'s RSA public key (PEM or DER) is refused; real tokens of both kinds pass', async () => {
+    const { generateKeyPairSync, createHmac } = await import('node:crypto')
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 })
+    const pem = rsa.publicKey.export({ type: 'spki', format: 'pem' }) as string
+    const q = join(mkdtempSync(join(tmpdir(), 'agnet-mixed-')), 'c.yaml')
+    writeFileSync(q, `
+auth:
+  external:
+    - name: mixed
+      issuer: "https://mixed"
+      audience: agnet
+      algorithms: [HS256, RS256]
+      secret: "${SECRET}"
+      publicKeyPem: |
+${pem.trim().split('\n').map(l => `        ${l}`).join('\n')}
+workspaces: [{ name: acme }]
+`)
+    const mixed = compileRuntime(loadConfig(q, { env: {} }), { dispatchers: new DispatcherRegistry() })
+    const ids = new IdentityServices()
+    const now = Math.floor(Date.now() / 1000)
+    const claims = { iss: 'https://mixed', aud: 'agnet', sub: 'x', workspace: 'acme', iat: now, exp: now + 60 }
+    const b64 = (o: unknown): string => Buffer.from(JSON.stringify(o)).toString('base64url')
+    const input = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64(claims)}`
+    for (const macKey of [pem, rsa.publicKey.export({ type: 'spki', format: 'der' }), pem.trim()]) {
+      const forged = `${input}.${createHmac('sha256', macKey).update(input).digest('base64url')}`
+      expect(await ids.authenticateToken(forged, mixed)).toBeInstanceOf(EdgeError)
+    }
+    const hsOk = await new SignJWT({ workspace: 'acme' }).setProtectedHeader({ alg: 'HS256' }).setIssuer('https://mixed').setAudience('agnet').setSubject('h').setIssuedAt().setExpirationTime('1m').sign(new TextEncoder().encode(SECRET))
+    const rsOk = await new SignJWT({ workspace: 'acme' }).setProtectedHeader({ alg: 'RS256' }).setIssuer('https://mixed').setAudience('agnet').setSubject('r').setIssuedAt().setExpirationTime('1m').sign(rsa.privateKey)
+    expect(((await ids.authenticateToken(hsOk, mixed)) as Principal).subject).toBe('h')
+    expect(((await ids.authenticateToken(rsOk, mixed)) as Principal).subject).toBe('r')
+    // An RS256 header on a token MACed with the secret: the secret never verifies RS256.
+    const rsHeader = `${b64({ alg: 'RS256' })}.${b64(claims)}`
+    expect(await ids.authenticateToken(`${rsHeader}.${createHmac('sha256', SECRET).update(rsHeader).digest('base64url')}`, mixed)).toBeInstanceOf(EdgeError)
+  })
+})
