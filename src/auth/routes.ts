@@ -22,6 +22,11 @@ export function registerIdentityRoutes (fastify: FastifyInstance, store: ConfigS
       for (const [k, v] of new URLSearchParams(body as string)) out[k] = v
       done(null, out)
     })
+    // Body problems (bad JSON, wrong type, too large) still answer in the OAuth shape.
+    scope.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
+      const status = err.statusCode === 413 || err.statusCode === 415 ? err.statusCode : 400
+      void reply.code(status).headers({ 'cache-control': 'no-store' }).send({ error: 'invalid_request', error_description: status === 413 ? 'The request body is too large.' : status === 415 ? 'Send application/json or application/x-www-form-urlencoded.' : 'The request body could not be parsed.' })
+    })
     const token = async (req: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
       const raw = req.body
       const body = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? raw as Record<string, unknown> : {}

@@ -499,6 +499,12 @@ describe('the token issuer', () => {
     expect(dev.json.error).toBe('unsupported_grant_type')
     expect((await token({ grant_type: 'client_credentials', client_id: [BOT_ID], client_secret: BOT_SECRET })).json.error).toBe('invalid_request')
     expect((await token({ grant_type: 'client_credentials', client_secret: BOT_SECRET }, { authorization: basic(BOT_ID, BOT_SECRET) })).json.error).toBe('invalid_request')
+    // Unparseable or unsupported bodies still answer in the OAuth shape.
+    for (const [body, type, status] of [['{"grant_type":', 'application/json', 400], ['', 'application/json', 400], ['grant_type=client_credentials', 'text/plain', 400], ['<grant/>', 'application/xml', 415]] as const) {
+      const r = await token(body, {}, type)
+      expect(r.status, `${type} ${body}`).toBe(status)
+      expect(r.json.error).toBe('invalid_request')
+    }
   })
 
   it('[A28] refresh tokens are single-use; reusing one revokes its whole family', async () => {
