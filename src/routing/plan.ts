@@ -24,18 +24,24 @@ export interface RoutingOptions {
   logger?: Logger
 }
 
-/** Per-model learning state: the selection counter and the health of each allowed deployment. */
-class ModelState {
+/** A model's selection counters, kept across reloads like the deployments' stats (their lastSampleSeq refers to them). */
+class ModelCounters {
   seq = 0
   lastExploreSeq = 0
+}
+
+/** Per-model learning state: the selection counters and the health of each allowed deployment. */
+class ModelState {
+  readonly counters: ModelCounters
   readonly health: DeploymentHealth[]
   /** Candidate views per origin: RTT differs by origin, the rest is static. */
   private readonly views = new Map<OriginInfo, CandidateView[]>()
   private readonly route: ModelRoute
 
-  constructor (route: ModelRoute, health: DeploymentHealth[]) {
+  constructor (route: ModelRoute, health: DeploymentHealth[], counters: ModelCounters) {
     this.route = route
     this.health = health
+    this.counters = counters
   }
 
   viewsFor (origin: OriginInfo): CandidateView[] {
@@ -60,6 +66,7 @@ export class RoutingServices {
   private readonly rng: () => number
   private readonly exploreEvery: number
   private readonly health = new Map<string, DeploymentHealth>()
+  private readonly counters = new Map<string, ModelCounters>()
   private readonly models = new WeakMap<ModelRoute, ModelState>()
   private readonly probes: HealthProbes
   private store: Subscribable | null = null
@@ -83,6 +90,7 @@ export class RoutingServices {
   sync (rt: Runtime): void {
     const live = new Set(rt.deployments.map(d => d.id))
     for (const id of this.health.keys()) if (!live.has(id)) this.health.delete(id)
+    for (const key of this.counters.keys()) if (!rt.network.models.has(key)) this.counters.delete(key)
     this.probes.sync(rt.deployments)
   }
 
@@ -95,7 +103,9 @@ export class RoutingServices {
   stateOf (route: ModelRoute): ModelState {
     let st = this.models.get(route)
     if (st === undefined) {
-      st = new ModelState(route, route.allowed.map(d => this.healthOf(d)))
+      let counters = this.counters.get(route.key)
+      if (counters === undefined) this.counters.set(route.key, counters = new ModelCounters())
+      st = new ModelState(route, route.allowed.map(d => this.healthOf(d)), counters)
       this.models.set(route, st)
     }
     return st
@@ -105,8 +115,8 @@ export class RoutingServices {
   peek (route: ModelRoute, origin: OriginInfo): Selection {
     const st = this.stateOf(route)
     return STRATEGIES[route.strategy]({
-      candidates: st.viewsFor(origin), health: st.health, now: this.now(), seq: st.seq,
-      lastExploreSeq: st.lastExploreSeq, exploreEvery: this.exploreEvery, rng: this.rng
+      candidates: st.viewsFor(origin), health: st.health, now: this.now(), seq: st.counters.seq,
+      lastExploreSeq: st.counters.lastExploreSeq, exploreEvery: this.exploreEvery, rng: this.rng
     })
   }
 
@@ -116,14 +126,14 @@ export class RoutingServices {
     if (allowed.length === 1) {
       // One deployment: nothing to choose, only its health to check.
       const st = this.stateOf(route)
-      st.seq++
+      st.counters.seq++
       return isHealthy(st.health[0] as DeploymentHealth, this.now()) ? allowed : EMPTY
     }
     const st = this.stateOf(route)
     const sel = this.peek(route, origin)
-    st.seq++
+    st.counters.seq++
     if (sel.wrr !== null) for (let i = 0; i < sel.wrr.length; i++) (st.health[i] as DeploymentHealth).wrrCurrent = sel.wrr[i] as number
-    if (sel.explored >= 0) st.lastExploreSeq = st.seq
+    if (sel.explored >= 0) st.counters.lastExploreSeq = st.counters.seq
     const out = new Array<RtDeployment>(sel.order.length)
     for (let k = 0; k < sel.order.length; k++) out[k] = allowed[sel.order[k] as number] as RtDeployment
     return out
@@ -142,7 +152,7 @@ export class RoutingServices {
   record (route: ModelRoute | null, dep: RtDeployment, ok: boolean, ttfbMs: number, retryAfterMs: number, reason: string, ejectAfter: number, ejectForMs: number): void {
     const h = this.healthOf(dep)
     if (ok) {
-      const seq = route === null ? 0 : this.stateOf(route).seq
+      const seq = route === null ? 0 : this.stateOf(route).counters.seq
       if (ttfbMs >= 0) recordSuccess(h, ttfbMs, seq)
       else h.failures = 0
     } else {
