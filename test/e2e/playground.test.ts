@@ -77,6 +77,12 @@ describe('playground in headless Chromium', () => {
     await page.fill('#model', 'gpt')
     await page.fill('#path', '/v1/chat/completions')
     await page.fill('#credential', KEY)
+    // With a credential, the names to pick from come from the control plane (/v0).
+    await page.dispatchEvent('#credential', 'change')
+    await page.waitForSelector('#models option[value=claude]', { state: 'attached' })
+    expect(await page.$$eval('#models option', os => os.map(o => (o as HTMLOptionElement).value).sort())).toEqual(['claude', 'gpt'])
+    expect(await page.$$eval('#workspaces option', os => os.map(o => (o as HTMLOptionElement).value))).toEqual(['acme'])
+    expect(await page.$$eval('#origins option', os => os.map(o => (o as HTMLOptionElement).value))).toContain('eu-fra-1')
     await page.fill('#origin', 'DE')
     await page.fill('#messages li textarea', 'one two three four')
     await page.click('#send')
