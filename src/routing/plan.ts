@@ -67,6 +67,8 @@ export class RoutingServices {
   private readonly exploreEvery: number
   private readonly health = new Map<string, DeploymentHealth>()
   private readonly counters = new Map<string, ModelCounters>()
+  /** The upstream each deployment id pointed at: a new URL under the same name starts afresh. */
+  private readonly urls = new Map<string, string>()
   private readonly models = new WeakMap<ModelRoute, ModelState>()
   private readonly probes: HealthProbes
   private store: Subscribable | null = null
@@ -90,6 +92,12 @@ export class RoutingServices {
   sync (rt: Runtime): void {
     const live = new Set(rt.deployments.map(d => d.id))
     for (const id of this.health.keys()) if (!live.has(id)) this.health.delete(id)
+    for (const id of this.urls.keys()) if (!live.has(id)) this.urls.delete(id)
+    for (const d of rt.deployments) {
+      const before = this.urls.get(d.id)
+      if (before !== undefined && before !== d.url) this.health.delete(d.id)
+      this.urls.set(d.id, d.url)
+    }
     for (const key of this.counters.keys()) if (!rt.network.models.has(key)) this.counters.delete(key)
     this.probes.sync(rt.deployments)
   }

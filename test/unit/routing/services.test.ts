@@ -70,4 +70,18 @@ describe('RoutingServices', () => {
     expect(services.healthOf(a).failures).toBe(0)
     services.close()
   })
+
+  it('starts afresh when a deployment keeps its name but points at another upstream', () => {
+    const services = new RoutingServices({ now: () => 0 })
+    const rt = compile(1)
+    services.sync(rt)
+    const a = rt.workspaces.get('acme')?.models.get('m')?.deployments[0]
+    if (a === undefined) throw new Error('no deployment')
+    services.healthOf(a).failures = 2
+    services.sync(rt)
+    expect(services.healthOf(a).failures).toBe(2)
+    services.sync({ ...rt, deployments: [{ ...a, url: 'http://127.0.0.1:9/elsewhere' }] } as unknown as Runtime)
+    expect(services.healthOf(a).failures).toBe(0)
+    services.close()
+  })
 })
