@@ -216,3 +216,42 @@ workspaces:
     expect(performance.now() - t0).toBeGreaterThanOrEqual(295)
   })
 })
+
+describe('GET /v0/routing is authenticated like the run plane', () => {
+  let gw: TestGateway
+  beforeAll(async () => {
+    gw = await startGateway(`
+users:
+  - name: ann
+    apiKeys:
+      - { name: ann-key, value: "ann-secret-key-0123456789" }
+      - { name: ann-scoped, value: "ann-scoped-key-0123456789", scopes: [other] }
+workspaces:
+  - name: acme
+    members: [{ user: ann, role: member }]
+    integrations:
+      - { name: oai, provider: openai, baseUrl: "mock://", apiKey: "sk-upstream" }
+    models:
+      - { name: open, runtime: { type: openai, model: m }, integrationConnections: [oai] }
+  - name: other-team
+    models:
+      - { name: open, runtime: { type: openai, model: m }, deployments: [{ region: us-pdx-1, url: "http://127.0.0.1:9" }] }
+`)
+  })
+  afterAll(async () => { await gw.close() })
+
+  it('401 without a credential, 200 with one, 403 for another workspace or a model outside the key scopes', async () => {
+    const none = await fetch(`${gw.url}/v0/routing/acme/open`)
+    expect(none.status).toBe(401)
+    expect(await none.json()).toMatchObject({ code: 401 })
+    const ok = await fetch(`${gw.url}/v0/routing/acme/open?origin=US`, { headers: { authorization: 'Bearer ann-secret-key-0123456789' } })
+    expect(ok.status).toBe(200)
+    expect((await ok.json() as { chosen: string }).chosen).toMatch(/^us-/)
+    const elsewhere = await fetch(`${gw.url}/v0/routing/other-team/open`, { headers: { authorization: 'Bearer ann-secret-key-0123456789' } })
+    expect(elsewhere.status).toBe(403)
+    await elsewhere.text()
+    const scoped = await fetch(`${gw.url}/v0/routing/acme/open`, { headers: { 'x-blaxel-authorization': 'Bearer ann-scoped-key-0123456789' } })
+    expect(scoped.status).toBe(403)
+    await scoped.text()
+  })
+})
