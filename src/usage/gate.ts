@@ -52,10 +52,13 @@ export class UsageTicket {
   ro: number
   rt: number
   meter: UsageMeter | null = null
+  /** Admission time, by which the store keeps the reservation. */
+  readonly at: number
 
-  constructor (limits: RtModelLimits, store: UsageStore, ri: number, ro: number, rt: number) {
+  constructor (limits: RtModelLimits, store: UsageStore, at: number, ri: number, ro: number, rt: number) {
     this.limits = limits
     this.store = store
+    this.at = at
     this.ri = ri
     this.ro = ro
     this.rt = rt
@@ -204,11 +207,11 @@ export function admitUsage (ctx: RequestContext, services: UsageServices): EdgeE
   const cfg = usage.store
   const store = services.storeFor(cfg)
   const now = services.now()
-  const ticket = new UsageTicket(ml, store, 0, 0, 0)
+  const ticket = new UsageTicket(ml, store, now, 0, 0, 0)
   services.reserveFor(ticket, ctx.bytesIn)
   let result: CheckResult | Promise<CheckResult>
   try {
-    result = store.check(ml, startsOf(ml.limits, now), ticket.ri, ticket.ro, ticket.rt)
+    result = store.check(ml, startsOf(ml.limits, now), ticket.ri, ticket.ro, ticket.rt, now)
   } catch (err) {
     return storeFailed(ctx, services, ticket, cfg, err)
   }
@@ -338,7 +341,7 @@ export function settleUsage (ctx: RequestContext, services: UsageServices): void
     ttl[j] = windowEnd(l.granularity, l.step, s) - now
   }
   try {
-    const done = ticket.store.add(ml, starts, ttl, ai, ao, at, ticket.ri, ticket.ro, ticket.rt)
+    const done = ticket.store.add(ml, starts, ttl, ai, ao, at, ticket.ri, ticket.ro, ticket.rt, ticket.at)
     if (done instanceof Promise) done.catch((err: unknown) => { services.storeError(ctx.runtime.usage.store.failMode, err, 'add') })
   } catch (err) {
     services.storeError(ctx.runtime.usage.store.failMode, err, 'add')

@@ -36,7 +36,7 @@ export class MemoryUsageStore implements UsageStore {
     return c
   }
 
-  check (ml: RtModelLimits, starts: readonly number[], ri: number, ro: number, rt: number): CheckResult {
+  check (ml: RtModelLimits, starts: readonly number[], ri: number, ro: number, rt: number, _now = 0): CheckResult {
     const limits = ml.limits
     const out: CheckResult = new Array<number>(1 + 3 * limits.length)
     let refuse = false
@@ -63,7 +63,7 @@ export class MemoryUsageStore implements UsageStore {
     return out
   }
 
-  add (ml: RtModelLimits, starts: readonly number[], _ttlMs: readonly number[], ai: number, ao: number, at: number, qi: number, qo: number, qt: number): void {
+  add (ml: RtModelLimits, starts: readonly number[], _ttlMs: readonly number[], ai: number, ao: number, at: number, qi: number, qo: number, qt: number, _admittedAt = 0): void {
     const limits = ml.limits
     for (let j = 0; j < limits.length; j++) {
       const l = limits[j] as RtModelLimits['limits'][number]

@@ -2,9 +2,12 @@
 // ONE Lua script over all limits of the model, so check-and-reserve is atomic across
 // replicas (gateway-lessons rule 7). Keys:
 //   {prefix}u:{<limit key>}:<window start ms>   hash i/o/t: settled usage; expires with its window
-//   {prefix}r:{<limit key>}                     hash i/o/t: reservations of requests in flight;
-//                                               expires a bounded time after the last one, so a
-//                                               replica that dies mid-request leaks nothing forever
+//   {prefix}r:{<limit key>}:<bucket>            hash i/o/t: reservations of requests in flight,
+//                                               by admission time in buckets of a quarter of the
+//                                               longest request; a check sums the buckets a live
+//                                               request can be in, so the reservations of a
+//                                               replica that died mid-request stop counting after
+//                                               that time, however busy the model stays
 // The hash tag {<limit key>} keeps a limit's keys in one cluster slot.
 // The client never queues: offline commands fail at once and every command is bounded by the
 // configured timeout, so a Redis outage costs a request at most `usage.timeout`.
@@ -14,18 +17,23 @@ import type { RtModelLimits, UsageStoreConfig } from './types.js'
 import type { CheckResult, UsageStore } from './store.js'
 
 const CHECK = `
-local n = tonumber(ARGV[1])
-local ri, ro, rt, ttl = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local n, ri, ro, rt = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local ttl, nb = tonumber(ARGV[5]), tonumber(ARGV[6])
+local per = nb + 1
 local out = {1}
 local refuse = false
 for j = 1, n do
-  local a = 5 + (j - 1) * 4
+  local a = 6 + (j - 1) * 4
   local li, lo, lt = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
-  local u = redis.call('HMGET', KEYS[2 * j - 1], 'i', 'o', 't')
-  local r = redis.call('HMGET', KEYS[2 * j], 'i', 'o', 't')
-  local ci = (tonumber(u[1]) or 0) + (tonumber(r[1]) or 0)
-  local co = (tonumber(u[2]) or 0) + (tonumber(r[2]) or 0)
-  local ct = (tonumber(u[3]) or 0) + (tonumber(r[3]) or 0)
+  local base = (j - 1) * per
+  local u = redis.call('HMGET', KEYS[base + 1], 'i', 'o', 't')
+  local ci, co, ct = tonumber(u[1]) or 0, tonumber(u[2]) or 0, tonumber(u[3]) or 0
+  for b = 2, per do
+    local r = redis.call('HMGET', KEYS[base + b], 'i', 'o', 't')
+    ci = ci + (tonumber(r[1]) or 0)
+    co = co + (tonumber(r[2]) or 0)
+    ct = ct + (tonumber(r[3]) or 0)
+  end
   out[#out + 1] = ci
   out[#out + 1] = co
   out[#out + 1] = ct
@@ -35,7 +43,7 @@ if refuse then
   out[1] = 0
 elseif ri > 0 or ro > 0 or rt > 0 then
   for j = 1, n do
-    local k = KEYS[2 * j]
+    local k = KEYS[(j - 1) * per + 2]
     redis.call('HINCRBY', k, 'i', ri)
     redis.call('HINCRBY', k, 'o', ro)
     redis.call('HINCRBY', k, 't', rt)
@@ -73,6 +81,9 @@ const ADD_SHA = sha1(ADD)
 
 // Settled windows are kept a little past their end so a late settlement still lands.
 const WINDOW_SLACK_MS = 60_000
+// Reservations are bucketed by admission time in quarters of the longest request (model total
+// timeout plus slack); a check reads the current bucket and the four before it.
+const RESERVE_BUCKETS = 4
 
 export interface RedisStoreEvents {
   /** Connection state changes, for one log line per transition. */
@@ -128,13 +139,13 @@ export class RedisUsageStore implements UsageStore {
     })
   }
 
-  private keysOf (ml: RtModelLimits, starts: readonly number[]): string[] {
-    const keys: string[] = []
-    for (let j = 0; j < ml.limits.length; j++) {
-      const tag = `{${(ml.limits[j] as RtModelLimits['limits'][number]).key}}`
-      keys.push(`${this.prefix}u:${tag}:${starts[j] as number}`, `${this.prefix}r:${tag}`)
-    }
-    return keys
+  /** Length of a reservation bucket and how many a check reads (current one first). */
+  private static buckets (ml: RtModelLimits): [number, number] {
+    return [Math.max(1000, Math.ceil(ml.reserveTtlMs / RESERVE_BUCKETS)), RESERVE_BUCKETS + 1]
+  }
+
+  private tagOf (ml: RtModelLimits, j: number): string {
+    return `{${(ml.limits[j] as RtModelLimits['limits'][number]).key}}`
   }
 
   private async run (sha: string, script: string, keys: string[], args: Array<string | number>): Promise<unknown> {
@@ -146,20 +157,34 @@ export class RedisUsageStore implements UsageStore {
     }
   }
 
-  async check (ml: RtModelLimits, starts: readonly number[], ri: number, ro: number, rt: number): Promise<CheckResult> {
+  async check (ml: RtModelLimits, starts: readonly number[], ri: number, ro: number, rt: number, now: number): Promise<CheckResult> {
     // A store built by a reload is still connecting: wait for it, within the usual bound.
     if (!this.everUp) await this.ready(this.timeoutMs)
-    const args: Array<string | number> = [ml.limits.length, ri, ro, rt, ml.reserveTtlMs]
+    const [len, count] = RedisUsageStore.buckets(ml)
+    const bucket = Math.floor(now / len)
+    const keys: string[] = []
+    for (let j = 0; j < ml.limits.length; j++) {
+      const tag = this.tagOf(ml, j)
+      keys.push(`${this.prefix}u:${tag}:${starts[j] as number}`)
+      for (let b = 0; b < count; b++) keys.push(`${this.prefix}r:${tag}:${bucket - b}`)
+    }
+    const args: Array<string | number> = [ml.limits.length, ri, ro, rt, len * count, count]
     for (const l of ml.limits) args.push(l.input, l.output, l.total, l.dryRun ? '1' : '0')
-    const res = await this.run(CHECK_SHA, CHECK, this.keysOf(ml, starts), args)
+    const res = await this.run(CHECK_SHA, CHECK, keys, args)
     if (!Array.isArray(res)) throw new Error('unexpected answer from the usage script')
     return res.map(Number)
   }
 
-  async add (ml: RtModelLimits, starts: readonly number[], ttlMs: readonly number[], ai: number, ao: number, at: number, qi: number, qo: number, qt: number): Promise<void> {
+  async add (ml: RtModelLimits, starts: readonly number[], ttlMs: readonly number[], ai: number, ao: number, at: number, qi: number, qo: number, qt: number, admittedAt: number): Promise<void> {
+    const bucket = Math.floor(admittedAt / RedisUsageStore.buckets(ml)[0])
+    const keys: string[] = []
+    for (let j = 0; j < ml.limits.length; j++) {
+      const tag = this.tagOf(ml, j)
+      keys.push(`${this.prefix}u:${tag}:${starts[j] as number}`, `${this.prefix}r:${tag}:${bucket}`)
+    }
     const args: Array<string | number> = [ml.limits.length, ai, ao, at, qi, qo, qt]
     for (const t of ttlMs) args.push(Math.max(1, Math.ceil(t + WINDOW_SLACK_MS)))
-    await this.run(ADD_SHA, ADD, this.keysOf(ml, starts), args)
+    await this.run(ADD_SHA, ADD, keys, args)
   }
 
   async close (): Promise<void> {

@@ -14,13 +14,14 @@ export interface UsageStore {
   /**
    * Reads every limit of `ml` in the windows starting at `starts`; unless a limit that is not
    * a dry run is exhausted, reserves (input, output, total) on each of them. Rejected
-   * requests reserve nothing.
+   * requests reserve nothing. `now` is the admission time (reservations are kept by it).
    */
-  check (ml: RtModelLimits, starts: readonly number[], ri: number, ro: number, rt: number): CheckResult | Promise<CheckResult>
+  check (ml: RtModelLimits, starts: readonly number[], ri: number, ro: number, rt: number, now: number): CheckResult | Promise<CheckResult>
   /**
    * Adds a finished request's usage to the windows starting at `starts` (the windows of the
-   * moment it ended; `ttlMs` until each one ends) and releases its reservation.
+   * moment it ended; `ttlMs` until each one ends) and releases its reservation, made at
+   * `admittedAt`.
    */
-  add (ml: RtModelLimits, starts: readonly number[], ttlMs: readonly number[], ai: number, ao: number, at: number, qi: number, qo: number, qt: number): void | Promise<void>
+  add (ml: RtModelLimits, starts: readonly number[], ttlMs: readonly number[], ai: number, ao: number, at: number, qi: number, qo: number, qt: number, admittedAt: number): void | Promise<void>
   close (): Promise<void>
 }
