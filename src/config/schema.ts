@@ -124,7 +124,7 @@ export const Deployment = Type.Object({
 export const Routing = Type.Object({
   strategy: Type.Optional(Type.Union([Type.Literal('latency'), Type.Literal('priority'), Type.Literal('weighted')], { description: 'How a deployment is chosen among the allowed ones (default latency).' })),
   maxAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 10, description: 'Deployments tried per request (default 3).' })),
-  budget: Type.Optional({ ...Duration, description: 'Total time for all attempts before the response starts (default 60s).' }),
+  budget: Type.Optional({ ...Duration, description: 'Failover budget: once this long has passed since the request arrived, no other deployment is tried (default 60s). An attempt already running is bounded by the timeouts, not by the budget.' }),
   replayBodyLimit: Type.Optional({ ...ByteSize, description: 'Largest request body kept to replay on failover (default 1MiB).' }),
   ejectAfter: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'Consecutive failures that eject a deployment (default 3).' })),
   ejectFor: Type.Optional({ ...Duration, description: 'First ejection length; doubles on each repeat (default 5s).' })
