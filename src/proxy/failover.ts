@@ -112,6 +112,6 @@ export function prepareBody (ctx: RequestContext, ready: BodyReady): void {
     ready(ctx)
     return
   }
-  // eslint-disable-next-line no-new
+  // The collector lives as long as the request stream holds its listeners.
   new BodyCollector(ctx, limit, ready)
 }
