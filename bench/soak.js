@@ -133,6 +133,8 @@ async function main () {
     rssFirstMiB: first?.rssMiB,
     rssLastMiB: lastM?.rssMiB,
     rssSlopeMiBPerMin: slope(after.map(m => m.minute), after.map(m => m.rssMiB)),
+    // the per-minute maximum is steadier than the median while V8 grows and shrinks its heap
+    rssMaxSlopeMiBPerMin: slope(after.map(m => m.minute), after.map(m => m.rssMaxMiB)),
     heapFloorFirstMiB: first?.heapFloorMiB,
     heapFloorLastMiB: lastM?.heapFloorMiB,
     heapFloorSlopeMiBPerMin: slope(after.map(m => m.minute), after.map(m => m.heapFloorMiB))
@@ -149,7 +151,7 @@ async function main () {
     '|---|---|---|---|---|---|',
     ...minutes.map(m => `| ${m.minute}${m.minute <= OPTS.warmupMinutes ? ' (warm-up)' : ''} | ${m.rssMiB.toFixed(1)} | ${m.rssMaxMiB.toFixed(1)} | ${m.heapFloorMiB.toFixed(1)} | ${m.heapTotalMiB.toFixed(1)} | ${m.externalMiB.toFixed(1)} |`),
     '',
-    `After warm-up: RSS ${summary.rssFirstMiB?.toFixed(1)} → ${summary.rssLastMiB?.toFixed(1)} MiB (slope ${summary.rssSlopeMiBPerMin.toFixed(2)} MiB/min); heap floor ${summary.heapFloorFirstMiB?.toFixed(1)} → ${summary.heapFloorLastMiB?.toFixed(1)} MiB (slope ${summary.heapFloorSlopeMiBPerMin.toFixed(2)} MiB/min).`
+    `After warm-up: RSS ${summary.rssFirstMiB?.toFixed(1)} → ${summary.rssLastMiB?.toFixed(1)} MiB (slope of the per-minute median ${summary.rssSlopeMiBPerMin.toFixed(2)} MiB/min, of the per-minute max ${summary.rssMaxSlopeMiBPerMin.toFixed(2)} MiB/min); heap floor ${summary.heapFloorFirstMiB?.toFixed(1)} → ${summary.heapFloorLastMiB?.toFixed(1)} MiB (slope ${summary.heapFloorSlopeMiBPerMin.toFixed(2)} MiB/min).`
   ]
   log('\n' + lines.join('\n'))
   log(`\nresults: ${path.relative(process.cwd(), out)}`)
