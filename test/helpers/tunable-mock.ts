@@ -17,6 +17,8 @@ export interface TunableMock {
   readonly bodies: string[]
   /** Knobs applied to every following request, as mock headers. */
   knobs: Record<string, string>
+  /** When set, answers requests itself instead of the mock (e.g. a status with custom headers). */
+  answer: ((req: http.IncomingMessage, res: http.ServerResponse) => void) | null
   /** Emits 'request' on every arrival (after counting). */
   readonly events: EventEmitter
   /** Resolves once `n` requests in total have arrived. */
@@ -35,6 +37,7 @@ export async function startTunableMock (region: string, port = 0): Promise<Tunab
     requests: 0,
     bodies: [],
     knobs: {},
+    answer: null,
     events,
     async waitForRequests (n: number): Promise<void> {
       while (mock.requests < n) await new Promise(resolve => { events.once('request', resolve) })
@@ -59,6 +62,12 @@ export async function startTunableMock (region: string, port = 0): Promise<Tunab
       }
       mock.requests++
       events.emit('request', req)
+      if (mock.answer !== null) {
+        const answer = mock.answer
+        req.resume()
+        req.once('end', () => { answer(req, res) })
+        return
+      }
     }
     handler(req, res)
   })
