@@ -97,6 +97,8 @@ describe('playground in headless Chromium', () => {
     expect(await page.textContent('#status')).toBe('200 OK')
     expect(await page.textContent('#region')).toBe('eu-fra-1')
     expect(await page.textContent('#deployment')).toBe('eu-fra-1')
+    expect(await page.textContent('#served-origin')).toBe('DE')
+    expect(await page.textContent('#attempts')).toBe('1')
     expect(await page.textContent('#request-id')).not.toBe('–')
     const answer = (await page.textContent('#answer')) ?? ''
     expect(answer.trim().split(/\s+/)).toHaveLength(16)

@@ -149,7 +149,7 @@ function errorOf (status, json) {
 }
 
 function reset () {
-  for (const id of ['status', 'region', 'deployment', 'request-id', 'usage']) $(id).textContent = '–'
+  for (const id of ['status', 'region', 'deployment', 'served-origin', 'attempts', 'ratelimit', 'request-id', 'usage']) $(id).textContent = '–'
   $('answer').textContent = ''
   $('raw-response').textContent = ''
   $('error').hidden = true
@@ -200,6 +200,10 @@ async function send (event) {
     $('region').textContent = res.headers.get('x-agnet-region') ?? '–'
     $('deployment').textContent = res.headers.get('x-agnet-deployment') ?? '–'
     $('request-id').textContent = res.headers.get('x-request-id') ?? '–'
+    // Where the gateway placed the caller, how many deployments it tried, what is left of a token budget.
+    $('served-origin').textContent = res.headers.get('x-agnet-origin') ?? '–'
+    $('attempts').textContent = res.headers.get('x-agnet-attempts') ?? '–'
+    $('ratelimit').textContent = res.headers.get('ratelimit') ?? '–'
     const timing = parseServerTiming(res.headers.get('server-timing'))
     showTiming(timing)
     const isSse = (res.headers.get('content-type') ?? '').includes('text/event-stream')
