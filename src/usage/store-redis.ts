@@ -54,21 +54,20 @@ return out
 `
 
 const ADD = `
-local n = tonumber(ARGV[1])
-local ai, ao, at = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-local q = {tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])}
 local f = {'i', 'o', 't'}
-for j = 1, n do
-  local uk, rk = KEYS[2 * j - 1], KEYS[2 * j]
+for j = 1, #KEYS / 2 do
+  local uk, rk, a = KEYS[2 * j - 1], KEYS[2 * j], (j - 1) * 7
+  local ai, ao, at = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
   if ai > 0 or ao > 0 or at > 0 then
     redis.call('HINCRBY', uk, 'i', ai)
     redis.call('HINCRBY', uk, 'o', ao)
     redis.call('HINCRBY', uk, 't', at)
-    redis.call('PEXPIRE', uk, tonumber(ARGV[7 + j]))
+    redis.call('PEXPIRE', uk, tonumber(ARGV[a + 7]))
   end
-  for x = 1, 3 do
-    if q[x] > 0 and redis.call('EXISTS', rk) == 1 then
-      if redis.call('HINCRBY', rk, f[x], -q[x]) < 0 then redis.call('HSET', rk, f[x], 0) end
+  if redis.call('EXISTS', rk) == 1 then
+    for x = 1, 3 do
+      local q = tonumber(ARGV[a + 3 + x])
+      if q > 0 and redis.call('HINCRBY', rk, f[x], -q) < 0 then redis.call('HSET', rk, f[x], 0) end
     end
   end
 end
@@ -90,6 +89,18 @@ export interface RedisStoreEvents {
   onState?: (up: boolean, err: Error | null) => void
 }
 
+/** Settlements of one event-loop turn for one (window key, reservation key) pair, summed. */
+class PendingAdd {
+  ai = 0
+  ao = 0
+  at = 0
+  qi = 0
+  qo = 0
+  qt = 0
+  ttl = 1
+  constructor (readonly uk: string, readonly rk: string) {}
+}
+
 export class RedisUsageStore implements UsageStore {
   readonly kind = 'redis'
   readonly client: Redis
@@ -97,6 +108,8 @@ export class RedisUsageStore implements UsageStore {
   private up = false
   private everUp = false
   private readonly timeoutMs: number
+  private pending = new Map<string, PendingAdd>()
+  private flushing: Promise<void> | null = null
   private readonly events: RedisStoreEvents
 
   constructor (cfg: UsageStoreConfig, events: RedisStoreEvents = {}) {
@@ -175,19 +188,55 @@ export class RedisUsageStore implements UsageStore {
     return res.map(Number)
   }
 
-  async add (ml: RtModelLimits, starts: readonly number[], ttlMs: readonly number[], ai: number, ao: number, at: number, qi: number, qo: number, qt: number, admittedAt: number): Promise<void> {
+  /**
+   * Settlements are not on any request's critical path: those of one event-loop turn are
+   * summed per (window, reservation bucket) and sent as one script, which under load turns
+   * one Redis call per request into one per turn.
+   */
+  add (ml: RtModelLimits, starts: readonly number[], ttlMs: readonly number[], ai: number, ao: number, at: number, qi: number, qo: number, qt: number, admittedAt: number): Promise<void> {
     const bucket = Math.floor(admittedAt / RedisUsageStore.buckets(ml)[0])
-    const keys: string[] = []
     for (let j = 0; j < ml.limits.length; j++) {
       const tag = this.tagOf(ml, j)
-      keys.push(`${this.prefix}u:${tag}:${starts[j] as number}`, `${this.prefix}r:${tag}:${bucket}`)
+      const uk = `${this.prefix}u:${tag}:${starts[j] as number}`
+      const rk = `${this.prefix}r:${tag}:${bucket}`
+      const k = `${uk} ${rk}`
+      let p = this.pending.get(k)
+      if (p === undefined) {
+        p = new PendingAdd(uk, rk)
+        this.pending.set(k, p)
+      }
+      p.ai += ai
+      p.ao += ao
+      p.at += at
+      p.qi += qi
+      p.qo += qo
+      p.qt += qt
+      p.ttl = Math.max(p.ttl, Math.ceil((ttlMs[j] as number) + WINDOW_SLACK_MS))
     }
-    const args: Array<string | number> = [ml.limits.length, ai, ao, at, qi, qo, qt]
-    for (const t of ttlMs) args.push(Math.max(1, Math.ceil(t + WINDOW_SLACK_MS)))
-    await this.run(ADD_SHA, ADD, keys, args)
+    if (this.flushing === null) this.flushing = new Promise<void>((resolve, reject) => { setImmediate(() => { this.flush().then(resolve, reject) }) })
+    return this.flushing
+  }
+
+  private async flush (): Promise<void> {
+    const batch = this.pending
+    this.pending = new Map()
+    this.flushing = null
+    const keys: string[] = []
+    const args: number[] = []
+    for (const p of batch.values()) {
+      keys.push(p.uk, p.rk)
+      args.push(p.ai, p.ao, p.at, p.qi, p.qo, p.qt, p.ttl)
+    }
+    if (keys.length > 0) await this.run(ADD_SHA, ADD, keys, args)
+  }
+
+  /** Resolves once every settlement handed to add() so far has been sent and answered. */
+  async idle (): Promise<void> {
+    while (this.flushing !== null) await this.flushing.catch(() => {})
   }
 
   async close (): Promise<void> {
+    await this.idle()
     this.client.removeAllListeners('ready')
     this.client.removeAllListeners('close')
     this.client.disconnect()

@@ -116,6 +116,12 @@ async function connected (r: Replica): Promise<void> {
   if (!await store.ready(20_000)) throw new Error('Redis did not come back')
 }
 
+/** Resolves when the replica has sent every settlement to Redis. */
+async function idle (r: Replica): Promise<void> {
+  const store = r.gw.app.services.usage.currentStore
+  if (store instanceof RedisUsageStore) await store.idle()
+}
+
 describe('token usage on Redis: two replicas, one limit', () => {
   const prefix = `agnet-test-${randomBytes(4).toString('hex')}:`
   const clock = { now: Date.parse('2026-11-25T10:00:05Z') }
@@ -154,6 +160,8 @@ describe('token usage on Redis: two replicas, one limit', () => {
       expect(usage).toBeNull()
     }
     // The keys live in Redis with their window.
+    await idle(a)
+    await idle(b)
     const redis = new Redis(SHARED_REDIS)
     const key = `${prefix}u:{demo/capped/cap/1minute}:${Date.parse('2026-11-25T10:00:00Z')}`
     expect(await redis.hgetall(key)).toEqual({ i: '18', o: '96', t: '114' })
@@ -194,6 +202,8 @@ describe('token usage on Redis: two replicas, one limit', () => {
     expect(admitted.length + refused.length).toBe(200)
     expect(refused.length).toBeGreaterThan(0)
     const used = 38 + admitted.reduce((n, r) => n + (r.usage?.total ?? 0), 0)
+    await idle(a)
+    await idle(b)
     const redis = new Redis(SHARED_REDIS)
     const stored = await redis.hget(`${prefix}u:{demo/burst/burst/1hour}:${Date.parse('2026-11-25T10:00:00Z')}`, 't')
     const reserved: Record<string, string>[] = []
@@ -274,6 +284,7 @@ describe('token usage when Redis goes away mid-run', () => {
       // The first limited request builds the new store and waits (bounded) for its connection.
       const first = await r.call('capped')
       expect(first.res.headers.get('ratelimit')).toBe('"cap:total";r=100;t=55')
+      await idle(r)
       const shared = new Redis(SHARED_REDIS)
       const key = `${prefix}u:{demo/capped/cap/1minute}:${Date.parse('2026-11-25T12:00:00Z')}`
       expect(await shared.hget(key, 't')).toBe('19')
