@@ -65,5 +65,6 @@ function compileStore (input: ConfigInput, ctx: CompileContext): UsageStoreConfi
   const failMode = u.failMode ?? 'open'
   const timeoutMs = parseDuration(u.timeout, DEFAULT_TIMEOUT_MS)
   const keyPrefix = u.keyPrefix ?? DEFAULT_PREFIX
-  return Object.freeze({ redis, failMode, timeoutMs, keyPrefix, id: `${redis ?? 'memory'}|${timeoutMs}|${keyPrefix}` })
+  // The in-memory store keeps its counts across reloads whatever else changes.
+  return Object.freeze({ redis, failMode, timeoutMs, keyPrefix, id: redis === null ? 'memory' : `${redis}|${timeoutMs}|${keyPrefix}` })
 }

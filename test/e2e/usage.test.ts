@@ -259,6 +259,16 @@ describe('token usage (memory store)', () => {
     expect(real.kind).toBe('memory')
   })
 
+  it('a reload keeps the in-memory counts (the store is rebuilt only when usage.redis changes)', async () => {
+    clock = Date.parse('2026-11-25T11:00:30Z')
+    const before = await call('capped', '/v1/chat/completions', { messages: [{ role: 'user', content: 'x' }], max_tokens: 1 })
+    const result = await gw.rewrite(CONFIG.replace('workspaces:', 'usage: { timeout: 300ms, failMode: closed }\nworkspaces:'))
+    expect(result.ok).toBe(true)
+    const after = await call('capped', '/v1/chat/completions', { messages: [{ role: 'user', content: 'x' }], max_tokens: 1 })
+    expect(after.res.status).toBe(before.res.status)
+    expect(after.res.headers.get('ratelimit')).toBe(before.res.headers.get('ratelimit'))
+  })
+
   async function burst (model: string, at: string): Promise<{ admitted: number; refused: number; used: number; stored: number }> {
     const body = { messages: [{ role: 'user', content: 'one two three' }] } // 3 + 16 = 19 tokens
     const results = await Promise.all(Array.from({ length: 200 }, async () => await call(model, '/v1/chat/completions', body, { 'x-mock-latency-ms': '100' })))
