@@ -10,6 +10,12 @@ import { runCli } from '../helpers/cli.js'
 const CONFIG = `
 server:
   trustOriginHeader: true
+# Far apart on purpose: the latency strategy only explores a deployment whose RTT alone beats
+# the best expected latency, which a loaded machine's time to first byte can never reach here.
+network:
+  rtt:
+    DE: { eu-fra-1: 5, us-pdx-1: 5000 }
+    US: { us-pdx-1: 5, eu-fra-1: 5000 }
 workspaces:
   - name: acme
     integrations:
@@ -140,7 +146,7 @@ origins:
   })
 
   it('shows latency routing splitting traffic by origin across regions', async () => {
-    // The simulated network puts a German caller near eu-fra-1 and an American one near us-pdx-1.
+    // The simulated network puts a German caller next to eu-fra-1 and an American one next to us-pdx-1.
     const expectations = file('split.yaml', `
 origins:
   DE: { regions: { eu-fra-1: 1, us-pdx-1: 0 } }
