@@ -23,8 +23,14 @@ workspaces:
         integrationConnections: [oai]
         deployments: [{ region: eu-lon-1 }]
         policies: [big-budget]
+      - name: capped
+        runtime: { type: openai, model: gpt-4o-mini }
+        integrationConnections: [oai]
+        deployments: [{ region: eu-lon-1 }]
+        policies: [one-token]
     policies:
       - { name: big-budget, type: maxToken, maxTokens: { granularity: month, total: 100000000 } }
+      - { name: one-token, type: maxToken, maxTokens: { granularity: month, total: 1 } }
 `
 
 /** The value of one sample, or undefined: `name{a="b",...} value`, labels in any order. */
@@ -111,6 +117,20 @@ describe('/metrics', () => {
     expect(sample(text, 'agnet_tokens_total', { ...LON, kind: 'input' })).toBe(6)
     expect(sample(text, 'agnet_tokens_total', { ...LON, kind: 'output' })).toBe(10)
     expect(sample(text, 'agnet_usage_estimated_total', LON)).toBeUndefined()
+  })
+
+  it('counts requests refused by a spent token budget', async () => {
+    for (const expected of [200, 429, 429]) {
+      const done = nextFinish()
+      const res = await fetch(`${gw.url}/acme/models/capped/v1/chat/completions`, { method: 'POST', body: chat(false) })
+      expect(res.status).toBe(expected)
+      await res.text()
+      await done
+    }
+    const text = await scrape()
+    expect(sample(text, 'agnet_limit_rejections_total', { workspace: 'acme', model: 'capped', region: '' })).toBe(2)
+    expect(sample(text, 'agnet_requests_total', { workspace: 'acme', model: 'capped', region: '', status: '429' })).toBe(2)
+    expect(sample(text, 'agnet_requests_total', { workspace: 'acme', model: 'capped', region: 'eu-lon-1', status: '200' })).toBe(1)
   })
 
   it('counts upstream transport failures by code', async () => {
