@@ -43,7 +43,8 @@ async function call (gw: TestGateway, token: string): Promise<number> {
   return (await fetch(`${gw.url}/acme/models/gpt/__echo/x`, { headers: { 'x-blaxel-authorization': `Bearer ${token}` } })).status
 }
 
-describe('agnet token', () => {
+// Each case spawns the CLI several times; on a loaded 2-core machine a spawn can take seconds.
+describe('agnet token', { timeout: 120_000 }, () => {
   it('create-key prints the secret once and a hash line; the gateway accepts the key by its hash', async () => {
     const r = await runCli(['token', 'create-key', '--name', 'ci', '--json'])
     expect(r.code).toBe(0)
