@@ -23,13 +23,13 @@ async function freePort (): Promise<number> {
   })
 }
 
-function model (name: string, deps: string, routing = ''): string {
+function model (name: string, deps: string, routing = '', firstByte = '1s'): string {
   return `
       - name: ${name}
         runtime: { type: openai, model: m }
         integrationConnections: [oai]
         routing: { strategy: priority${routing} }
-        timeouts: { firstByte: 1s }
+        timeouts: { firstByte: ${firstByte} }
         deployments:
 ${deps}`
 }
@@ -69,7 +69,7 @@ ${model('fenced', abc, ', maxAttempts: 3')}
         deployments:
 ${[dep('a', 'us-pdx-1', a.url), dep('c', 'eu-lon-1', c.url)].join('\n')}
 ${model('probed', [dep('dead', 'us-pdx-1', dead, ', healthCheck: { path: /__health, interval: 50ms }'), dep('b', 'us-was-1', b.url, ', healthCheck: { path: /__health, interval: 50ms }')].join('\n'))}
-${model('killed', abc, ', maxAttempts: 3')}
+${model('killed', abc, ', maxAttempts: 3', '60s')}
       - name: weighted
         runtime: { type: openai, model: m }
         integrationConnections: [oai]
@@ -313,7 +313,7 @@ describe('weighted', () => {
     expect(Math.abs((counts.a ?? 0) / 2000 - 1 / 8)).toBeLessThan(0.02)
     expect(Math.abs((counts.b ?? 0) / 2000 - 2 / 8)).toBeLessThan(0.02)
     expect(Math.abs((counts.c ?? 0) / 2000 - 5 / 8)).toBeLessThan(0.02)
-  }, 60_000)
+  }, 180_000)
 })
 
 describe('an upstream killed during a run of requests', () => {
@@ -339,5 +339,5 @@ describe('an upstream killed during a run of requests', () => {
     expect(results.filter(r => r.deployment === 'b').length).toBeGreaterThanOrEqual(10)
     // Restart a on the same port for any later test.
     a = await startTunableMock('us-pdx-1', a.port)
-  })
+  }, 120_000)
 })
