@@ -130,7 +130,8 @@ export function selectByPriority (input: SelectionInput): Selection {
 export function selectByWeight (input: SelectionInput): Selection {
   const order = healthyIndexes(input)
   const { candidates, health } = input
-  const wrr = health.map(h => h.wrrCurrent)
+  const wrr = new Array<number>(health.length)
+  for (let i = 0; i < health.length; i++) wrr[i] = (health[i] as HealthView).wrrCurrent
   if (order.length === 0) return { order, wrr, explored: -1 }
   let total = 0
   let best = -1
