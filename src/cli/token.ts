@@ -12,10 +12,10 @@ import { IdentityServices } from '../auth/authenticate.js'
 import { EdgeError } from '../errors.js'
 import { parseDuration } from '../config/defaults.js'
 
-async function withRuntime<T> (path: string, fn: (rt: Runtime) => Promise<T>): Promise<T> {
+async function withRuntime<T> (path: string, fn: (rt: Runtime) => Promise<T>, portOverride?: number): Promise<T> {
   const dispatchers = new DispatcherRegistry()
   try {
-    return await fn(compileRuntime(loadConfig(path), { dispatchers }))
+    return await fn(compileRuntime(loadConfig(path), { dispatchers, portOverride }))
   } catch (err) {
     if (err instanceof ConfigError) throw new Error(`the config is invalid:\n${err.problems.map(p => `  ${formatProblem(p)}`).join('\n')}`)
     throw err
@@ -28,6 +28,13 @@ function configPath (o: { config?: string }): string {
   const p = o.config ?? process.env.AGNET_CONFIG
   if (p === undefined || p === '') throw new Error('give the config with -c <path> (or AGNET_CONFIG)')
   return p
+}
+
+function portOf (v: string | undefined): number | undefined {
+  if (v === undefined || v === '') return undefined
+  const n = Number(v)
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`invalid port "${v}"`)
+  return n
 }
 
 function isoOrNull (s: unknown): string | null {
@@ -76,7 +83,8 @@ export function registerToken (program: Command): void {
     .option('--client-secret <secret>', 'with --url: the client secret (env AGNET_CLIENT_SECRET; default: the config\'s clientSecret)')
     .option('--ttl <duration>', 'lifetime when signing locally, e.g. 30m or 2h (default auth.issuer.tokenTtl)')
     .option('--url <base>', 'ask this running agnet\'s /v0/oauth/token instead of signing locally')
-    .action(async (o: { config?: string; clientId: string; clientSecret?: string; ttl?: string; url?: string }) => {
+    .option('-p, --port <port>', 'the port the server runs on (env AGNET_PORT): without auth.issuer.issuer or server.publicUrl, the token\'s iss is http://localhost:<port>')
+    .action(async (o: { config?: string; clientId: string; clientSecret?: string; ttl?: string; url?: string; port?: string }) => {
       if (o.url !== undefined) {
         let secret = o.clientSecret ?? process.env.AGNET_CLIENT_SECRET
         if (secret === undefined && (o.config !== undefined || process.env.AGNET_CONFIG !== undefined)) {
@@ -106,8 +114,8 @@ export function registerToken (program: Command): void {
         if (ttlS !== undefined && ttlS < 1) throw new Error(`invalid --ttl "${o.ttl ?? ''}"; e.g. 30m or 2h`)
         const services = new IdentityServices()
         const minted = await services.issuer.mint(rt, client, ttlS)
-        process.stdout.write(JSON.stringify({ access_token: minted.token, token_type: 'Bearer', expires_in: minted.exp - minted.iat, workspace: client.workspace }, null, 2) + '\n')
-      })
+        process.stdout.write(JSON.stringify({ access_token: minted.token, token_type: 'Bearer', expires_in: minted.exp - minted.iat, workspace: client.workspace, iss: services.issuer.issuerName(rt) }, null, 2) + '\n')
+      }, portOf(o.port ?? process.env.AGNET_PORT))
     })
 
   token.command('inspect <token>')

@@ -88,6 +88,10 @@ describe('agnet token', { timeout: 120_000 }, () => {
     expect(r.code).toBe(1)
     expect(r.stderr).toMatch(/privateKeyFile|--url/)
     expect((await runCli(['token', 'mint', '-c', path, '--client-id', 'nobody'])).stderr).toMatch(/no service account/)
+    // Without a configured iss, a locally minted token names http://localhost:<port>: --port chooses it.
+    const keyed = file('keyed-no-iss.yaml', config('sha256:' + '0'.repeat(64), true).replace(', issuer: "https://agnet.test"', ''))
+    const onPort = await runCli(['token', 'mint', '-c', keyed, '--client-id', 'bot-id', '--port', '9123'], { AGNET_PORT: '' })
+    expect(JSON.parse(onPort.stdout)).toMatchObject({ iss: 'http://localhost:9123' })
     const gw = await startGateway(config('sha256:' + '0'.repeat(64), false))
     try {
       const viaUrl = await runCli(['token', 'mint', '-c', path, '--client-id', 'bot-id', '--url', gw.url])
