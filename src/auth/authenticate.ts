@@ -125,8 +125,16 @@ function keyAnswer (v: ReturnType<typeof checkApiKey>): Principal | EdgeError {
   return FAILED
 }
 
+// Only a workspace name is ever logged from the header: a token pasted there has other characters.
+const WORKSPACE_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/
+
 export function authenticate (ctx: RequestContext, services: IdentityServices): Principal | EdgeError | Promise<Principal | EdgeError> {
   const rt = ctx.runtime
+  // The path's workspace is authoritative (SPEC §4); a disagreeing X-Blaxel-Workspace is only noted.
+  const claimed = ctx.req.headers['x-blaxel-workspace']
+  if (claimed !== undefined && ctx.workspaceName !== null && claimed !== ctx.workspaceName) {
+    ctx.claimedWorkspace = typeof claimed === 'string' && WORKSPACE_NAME.test(claimed) ? claimed : '(invalid)'
+  }
   if (!rt.identity.required) return ANONYMOUS
   const token = readCredential(ctx.req.rawHeaders)
   if (typeof token !== 'string') {

@@ -18,6 +18,7 @@ export function writeAccessLog (logger: Logger, ctx: RequestContext, outcome: st
   const p = ctx.principal
   const line = `{"level":30,"time":"${new Date().toISOString()}","service":"agnet","msg":"request","reqId":"${ctx.id}"` +
     `,"method":${str(ctx.req.method ?? null)},"workspace":${str(ctx.workspaceName)},"model":${str(ctx.modelName)}` +
+    (ctx.claimedWorkspace === null ? '' : `,"claimedWorkspace":${str(ctx.claimedWorkspace)}`) +
     `,"principal":${p === null ? 'null' : JSON.stringify(p.subject)},"credential":${p === null ? 'null' : JSON.stringify(p.credential)}` +
     `,"origin":${ctx.origin === null ? 'null' : JSON.stringify(ctx.origin)},"region":${dep === null ? 'null' : str(dep.region.name)},"deployment":${dep === null ? 'null' : str(dep.name)}` +
     `,"attempts":${ctx.attempts},"status":${ctx.status},"outcome":"${outcome}","code":${str(ctx.errorCode)},"failure":${ctx.failure === null ? 'null' : JSON.stringify(ctx.failure)}` +

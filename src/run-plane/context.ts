@@ -39,6 +39,8 @@ export class RequestContext {
   workspace: RtWorkspace | null = null
   model: RtModel | null = null
   principal: Principal | null = null
+  /** X-Blaxel-Workspace when it names another workspace than the path: ignored for routing, logged ("(invalid)" when it is no workspace name). */
+  claimedWorkspace: string | null = null
   origin: string | null = null
   /** The resolved origin (its RTT row), set by the routing stage. */
   originInfo: OriginInfo | null = null

@@ -238,8 +238,13 @@ describe('carriers and precedence', () => {
   it('[A6] the path\'s workspace is authoritative: X-Blaxel-Workspace neither grants nor redirects', async () => {
     const r = await send('/beta/models/gpt/__echo/x', { ...bearer(KEY_ALICE), 'x-blaxel-workspace': 'acme' })
     expect(r.status).toBe(403)
-    const ok = await send('/acme/models/gpt/__echo/x', { ...bearer(KEY_ALICE), 'x-blaxel-workspace': 'beta' })
+    const ok = await send('/acme/models/gpt/__echo/x', { ...bearer(KEY_ALICE), 'x-blaxel-workspace': 'beta', 'x-request-id': 'claimed-beta' })
     expect(ok.status).toBe(200)
+    // The disagreement is logged (a workspace name only; anything else is "(invalid)").
+    const line = JSON.parse(gw.logs.find(l => l.includes('"reqId":"claimed-beta"')) ?? '{}') as Record<string, unknown>
+    expect(line).toMatchObject({ workspace: 'acme', claimedWorkspace: 'beta' })
+    await send('/acme/models/gpt/__echo/x', { ...bearer(KEY_ALICE), 'x-blaxel-workspace': KEY_BOB, 'x-request-id': 'claimed-junk' })
+    expect(JSON.parse(gw.logs.find(l => l.includes('"reqId":"claimed-junk"')) ?? '{}')).toMatchObject({ claimedWorkspace: '(invalid)' })
   })
 
   it('[A7] oversized tokens are refused unparsed; oversized header blocks get 431', async () => {
