@@ -161,7 +161,9 @@ export class TokenIssuer {
       let client = authenticateClient(rt, clientId, clientSecret)
       // RFC 6749 §2.3.1 form-encodes id and secret inside Basic; most clients do not. Accept both.
       if (client === null && basic !== null) client = authenticateClient(rt, formDecode(clientId), formDecode(clientSecret))
-      if (client === null) return oauthError(401, 'invalid_client', 'Unknown client or wrong client secret.', basic !== null ? { 'www-authenticate': 'Basic realm="agnet"' } : undefined)
+      // RFC 6749 §5.2: 401 with a challenge when the client used HTTP Basic; with body credentials
+      // Blaxel answers 400 (Security/Access-tokens), which the RFC allows too.
+      if (client === null) return basic !== null ? oauthError(401, 'invalid_client', 'Unknown client or wrong client secret.', { 'www-authenticate': 'Basic realm="agnet"' }) : oauthError(400, 'invalid_client', 'Unknown client or wrong client secret.')
       return await this.grant(rt, client, randomBytes(12).toString('base64url'))
     }
 
