@@ -61,17 +61,11 @@ export function formatReport (results: readonly OriginResult[]): string {
   return lines.join('\n') + '\n'
 }
 
-function progressWriter (): (p: Progress) => void {
-  const tty = process.stderr.isTTY
-  let lastSecond = -1
-  return p => {
-    const second = Math.floor(p.elapsedS)
-    if (!tty && second === lastSecond) return
-    lastSecond = second
-    const parts = [...p.byOrigin].map(([o, n]) => `${o} ${n}`).join(', ')
-    const line = `[${p.elapsedS.toFixed(0)}s] ${p.requests} requests (${parts})`
-    process.stderr.write(tty ? `\r\x1b[2K${line}` : `${line}\n`)
-  }
+/** One progress line a second on stderr: rewritten in place on a terminal, appended otherwise. */
+function writeProgress (p: Progress): void {
+  const parts = [...p.byOrigin].map(([o, n]) => `${o} ${n}`).join(', ')
+  const line = `[${p.elapsedS.toFixed(0)}s] ${p.requests} responses (${parts})`
+  process.stderr.write(process.stderr.isTTY ? `\r\x1b[2K${line}` : `${line}\n`)
 }
 
 export function registerLoadtest (program: Command): void {
@@ -140,13 +134,16 @@ async function loadtest (model: string, o: LoadtestFlags): Promise<number> {
     durationS: positive('duration', o.duration, false),
     amount: o.amount === undefined ? undefined : positive('amount', o.amount),
     rate: o.rate === undefined ? undefined : positive('rate', o.rate, false),
-    timeoutS: positive('timeout', o.timeout, false),
-    onProgress: progressWriter()
+    timeoutS: positive('timeout', o.timeout, false)
   })
   const onInt = (): void => { running.stop() }
   process.once('SIGINT', onInt)
+  const ticker = setInterval(() => { writeProgress(running.progress()) }, 1000)
   let results: OriginResult[]
-  try { results = await running.done } finally { process.off('SIGINT', onInt) }
+  try { results = await running.done } finally {
+    clearInterval(ticker)
+    process.off('SIGINT', onInt)
+  }
   if (process.stderr.isTTY) process.stderr.write('\n')
 
   const misses = expectations === null ? [] : checkExpectations(expectations, results)

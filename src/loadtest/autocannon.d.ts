@@ -36,6 +36,7 @@ declare module 'autocannon' {
   export interface Instance extends EventEmitter, PromiseLike<Result> {
     stop (): void
     on (event: 'tick', listener: (tick: { counter: number; bytes: number }) => void): this
+    on (event: 'response', listener: (client: Client, statusCode: number, bytes: number, responseTimeMs: number) => void): this
     on (event: 'done', listener: (result: Result) => void): this
     on (event: 'reqError' | 'error', listener: (err: Error) => void): this
     on (event: string, listener: (...args: unknown[]) => void): this

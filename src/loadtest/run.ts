@@ -27,8 +27,6 @@ export interface LoadtestOptions {
   rate?: number
   /** Seconds before a request counts as timed out. */
   timeoutS: number
-  /** Called about once a second per origin with its running totals. */
-  onProgress?: (progress: Progress) => void
 }
 
 export interface Progress {
@@ -111,6 +109,8 @@ function summarise (origin: string, result: Result, counter: RegionCounter): Ori
 export interface RunningLoadtest {
   /** Resolves with one result per origin, in the order given. */
   readonly done: Promise<OriginResult[]>
+  /** Responses so far, per origin (for a progress line). */
+  progress (): Progress
   /** Ends every run now (Ctrl-C); the results so far are still reported. */
   stop (): void
 }
@@ -139,15 +139,13 @@ export function runLoadtest (opts: LoadtestOptions): RunningLoadtest {
         if (err !== null) { reject(err); return }
         resolve(summarise(origin, result, counter))
       })
-      instance.on('tick', tick => {
-        totals.set(origin, (totals.get(origin) ?? 0) + tick.counter)
-        opts.onProgress?.({ elapsedS: (performance.now() - started) / 1000, requests: [...totals.values()].reduce((a, b) => a + b, 0), byOrigin: totals })
-      })
+      instance.on('response', () => { totals.set(origin, (totals.get(origin) ?? 0) + 1) })
       instances.push(instance)
     })
   })
   return {
     done: Promise.all(runs),
+    progress: () => ({ elapsedS: (performance.now() - started) / 1000, requests: [...totals.values()].reduce((a, b) => a + b, 0), byOrigin: totals }),
     stop: () => { for (const i of instances) i.stop() }
   }
 }

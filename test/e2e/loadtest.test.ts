@@ -67,7 +67,7 @@ describe('agnet loadtest', () => {
     seen.length = 0
     // 40 requests at 25/s per origin: the run lasts more than a second, so progress is printed.
     const out = await runCli([...base(), '--origin', 'DE,us-pdx-1', '--amount', '40', '--rate', '25', '--json'])
-    expect(out.stderr).toMatch(/\[\d+s\] \d+ requests \(DE \d+, us-pdx-1 \d+\)/)
+    expect(out.stderr).toMatch(/\[1s\] \d+ responses \(DE \d+, us-pdx-1 \d+\)/)
     expect(out.code).toBe(0)
     const report = JSON.parse(out.stdout) as Report
     expect(report.url).toBe(`${gw.url}/acme/models/gpt/v1/chat/completions`)
