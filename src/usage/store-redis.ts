@@ -109,7 +109,9 @@ export class RedisUsageStore implements UsageStore {
   private everUp = false
   private readonly timeoutMs: number
   private pending = new Map<string, PendingAdd>()
+  /** The next batch (scheduled, not sent yet), and the batches sent and not yet answered. */
   private flushing: Promise<void> | null = null
+  private readonly inFlight = new Set<Promise<void>>()
   private readonly events: RedisStoreEvents
 
   constructor (cfg: UsageStoreConfig, events: RedisStoreEvents = {}) {
@@ -227,12 +229,17 @@ export class RedisUsageStore implements UsageStore {
       keys.push(p.uk, p.rk)
       args.push(p.ai, p.ao, p.at, p.qi, p.qo, p.qt, p.ttl)
     }
-    if (keys.length > 0) await this.run(ADD_SHA, ADD, keys, args)
+    if (keys.length === 0) return
+    const sent = this.run(ADD_SHA, ADD, keys, args).then(() => {})
+    this.inFlight.add(sent)
+    try { await sent } finally { this.inFlight.delete(sent) }
   }
 
   /** Resolves once every settlement handed to add() so far has been sent and answered. */
   async idle (): Promise<void> {
-    while (this.flushing !== null) await this.flushing.catch(() => {})
+    while (this.flushing !== null || this.inFlight.size > 0) {
+      await (this.flushing ?? [...this.inFlight][0] as Promise<void>).catch(() => {})
+    }
   }
 
   async close (): Promise<void> {
