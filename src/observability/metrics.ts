@@ -148,9 +148,10 @@ export class GatewayMetrics {
     store.on('reloaded', this.onReloaded)
     store.on('reload-failed', this.onReloadFailed)
 
-    const self = this
+    // Gauges read their value when scraped (collect runs with the gauge as `this`).
+    const openStreams = (): number => this.openStreams
     new Gauge({ name: 'agnet_config_generation', help: 'Generation of the config serving now (1 at start, +1 per successful reload).', registers: [r], collect () { this.set(store.loaded ? store.current.generation : 0) } })
-    new Gauge({ name: 'agnet_open_streams', help: 'Event-stream (SSE) responses being relayed right now.', registers: [r], collect () { this.set(self.openStreams) } })
+    new Gauge({ name: 'agnet_open_streams', help: 'Event-stream (SSE) responses being relayed right now.', registers: [r], collect () { this.set(openStreams()) } })
     const inFlight = opts.inFlight
     if (inFlight !== undefined) new Gauge({ name: 'agnet_in_flight_requests', help: 'Run-plane requests being handled right now.', registers: [r], collect () { this.set(inFlight()) } })
     if (opts.processMetrics !== false) collectDefaultMetrics({ register: r })
