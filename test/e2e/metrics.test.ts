@@ -5,8 +5,11 @@ import { PassThrough } from 'node:stream'
 import { IncomingMessage, ServerResponse } from 'node:http'
 import { Socket } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startGateway, type TestGateway } from '../helpers/gateway.js'
+import { startGateway, writeConfig, type TestGateway } from '../helpers/gateway.js'
 import { RequestContext } from '../../src/run-plane/context.js'
+import { ConfigStore } from '../../src/config/store.js'
+import { buildApp } from '../../src/app.js'
+import { createLogger } from '../../src/observability/logger.js'
 
 const CONFIG = `
 workspaces:
@@ -279,5 +282,23 @@ workspaces:
     expect(sample(text, 'agnet_failovers_total', LON)).toBe(1)
     expect(sample(text, 'agnet_upstream_errors_total', { ...LON, code: 'ECONNREFUSED' })).toBe(1)
     expect(sample(text, 'agnet_requests_total', { ...LON, status: '200' })).toBe(1)
+  })
+})
+
+describe('/healthz and /readyz', () => {
+  it('is alive at once and ready only once the config is loaded and the server listens', async () => {
+    const store = new ConfigStore(writeConfig(CONFIG.replace(/mock:\/\//g, 'http://127.0.0.1:9')))
+    await store.load()
+    const app = await buildApp(store, { logger: createLogger({ level: 'silent' }) })
+    try {
+      const live = await app.fastify.inject({ url: '/healthz' })
+      expect(live.statusCode).toBe(200)
+      const early = await app.fastify.inject({ url: '/readyz' })
+      expect(early.statusCode).toBe(503)
+      const port = await app.listen(0, '127.0.0.1')
+      const ready = await fetch(`http://127.0.0.1:${port}/readyz`)
+      expect(ready.status).toBe(200)
+      expect(await ready.json()).toEqual({ status: 'ready', generation: 1 })
+    } finally { await app.close(100) }
   })
 })
