@@ -53,11 +53,11 @@ class Series {
   constructor (readonly labels: SeriesLabels) {}
 }
 
-type Pick = (s: Series) => Iterable<[Record<string, string>, number]>
+type SeriesValues = (s: Series) => Iterable<[Record<string, string>, number]>
 
 /** A counter whose values come from the series at scrape time. */
 class SeriesCounter extends Counter {
-  constructor (name: string, help: string, labelNames: string[], private readonly source: () => Iterable<Series>, private readonly pick: Pick) {
+  constructor (name: string, help: string, labelNames: string[], private readonly source: () => Iterable<Series>, private readonly pick: SeriesValues) {
     super({ name, help, labelNames, registers: [] })
   }
 
@@ -126,11 +126,11 @@ export class GatewayMetrics {
     this.observe = (ctx) => { this.record(ctx) }
     const all = (): Iterable<Series> => this.series.values()
     const r = this.registry
-    const withStatus: Pick = function * (s) { for (const [status, n] of s.byStatus) yield [{ ...s.labels, status: String(status) }, n] }
+    const withStatus: SeriesValues = function * (s) { for (const [status, n] of s.byStatus) yield [{ ...s.labels, status: String(status) }, n] }
     r.registerMetric(new SeriesCounter('agnet_requests_total', 'Run-plane requests by workspace, model, serving region and status (499: the client left before an answer).', ['workspace', 'model', 'region', 'status'], all, withStatus))
     r.registerMetric(new SeriesHistogram('agnet_request_duration_seconds', 'Run-plane request duration, from the first byte received to the last byte sent (streams included).', all, s => s.duration))
     r.registerMetric(new SeriesHistogram('agnet_upstream_first_byte_seconds', 'Time from sending a request upstream to its response headers (last attempt).', all, s => s.firstByte))
-    const errors: Pick = function * (s) { for (const [code, n] of s.upstreamErrors) yield [{ ...s.labels, code }, n] }
+    const errors: SeriesValues = function * (s) { for (const [code, n] of s.upstreamErrors) yield [{ ...s.labels, code }, n] }
     r.registerMetric(new SeriesCounter('agnet_upstream_errors_total', 'Requests that met an upstream transport failure (connect, reset, timeout, protocol), by the code of the last one; region is where the request ended.', ['workspace', 'model', 'region', 'code'], all, errors))
     r.registerMetric(new SeriesCounter('agnet_failovers_total', 'Extra attempts made on another deployment after a failure; region is the one that finally served.', ['workspace', 'model', 'region'], all, function * (s) { if (s.failovers > 0) yield [s.labels, s.failovers] }))
     r.registerMetric(new SeriesCounter('agnet_tokens_total', 'Tokens used, by kind (input, output), as reported by the provider or estimated.', ['workspace', 'model', 'region', 'kind'], all, function * (s) {
