@@ -286,7 +286,8 @@ async function main () {
   const outFile = args.out ? path.resolve(args.out) : path.join(HERE, 'results', `${startedAt.slice(0, 10)}-${machine.commitShort ?? 'nogit'}${OPTS.profile ? '-profile' : ''}.json`)
   fs.writeFileSync(outFile, JSON.stringify(result, null, 1) + '\n')
   const md = renderMarkdown(result)
-  if (!OPTS.profile) fs.writeFileSync(path.join(HERE, 'results', 'latest.md'), md)
+  // latest.md follows the recorded runs only (not profile runs or runs written elsewhere with --out)
+  if (!OPTS.profile && !args.out) fs.writeFileSync(path.join(HERE, 'results', 'latest.md'), md)
   log('\n' + md)
   if (profiles !== null) {
     for (const [name, p] of Object.entries(profiles)) {
