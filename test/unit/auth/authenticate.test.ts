@@ -66,6 +66,17 @@ describe('IdentityServices', () => {
     expect(ids.authenticateToken(bad, rt) instanceof Promise).toBe(true) // checked again after the short memory
   })
 
+  it('claims map to the principal: subject, a workspace list, and the role (missing or unknown = member)', async () => {
+    const ids = new IdentityServices()
+    const key = new TextEncoder().encode(SECRET)
+    const mk = async (extra: Record<string, unknown>): Promise<Principal> => (await ids.authenticateToken(await new SignJWT({ workspace: ['acme', 'beta', 7], ...extra }).setProtectedHeader({ alg: 'HS256' }).setIssuer('https://hs').setAudience('agnet').setSubject('sam').setIssuedAt().setExpirationTime('1m').sign(key), rt)) as Principal
+    const admin = await mk({ role: 'admin' })
+    expect(admin).toMatchObject({ kind: 'external', subject: 'sam', credential: 'hs' })
+    expect(Object.fromEntries(admin.workspaces ?? [])).toEqual({ acme: 'admin', beta: 'admin' })
+    expect(Object.fromEntries((await mk({ role: 'owner' })).workspaces ?? [])).toEqual({ acme: 'member', beta: 'member' })
+    expect(Object.fromEntries((await mk({})).workspaces ?? [])).toEqual({ acme: 'member', beta: 'member' })
+  })
+
   it('an issued token is verified against the issuer key of this process only', async () => {
     const ids = new IdentityServices()
     const other = new IdentityServices()
