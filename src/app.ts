@@ -52,12 +52,14 @@ export async function buildApp (store: ConfigStore, opts: AppOptions = {}): Prom
   const services: RunPlaneServices = {
     logger,
     identity: new IdentityServices(),
-    routing: new RoutingServices(),
+    routing: new RoutingServices({ logger }),
     usage: new UsageServices({ logger, now: opts.usageClock }),
     observe: composeObservers(metrics, opts.observe ?? null),
     observeStream: metrics === null ? null : metrics.streamOpened
   }
   const runPlane = new RunPlane(() => store.current, services)
+  // Health probes and per-deployment stats follow the config across reloads.
+  services.routing.attach(store)
   // Connect the usage store now (bounded wait) so the first requests find Redis ready; a
   // reload that changes usage.redis switches stores on the next limited request.
   await services.usage.start(runtime.usage.store)
