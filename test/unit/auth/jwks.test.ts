@@ -27,8 +27,10 @@ afterAll(async () => {
   await new Promise(resolve => server.close(resolve))
 })
 
-function make (now: { t: number }): RemoteJwks {
-  return new RemoteJwks({ url, algorithms: ['ES256', 'HS256'], ttlMs: 60_000, cooldownMs: 30_000, timeoutMs: 200, now: () => now.t })
+// A generous fetch timeout where the endpoint answers (a loaded CI machine can take a few
+// hundred ms for a first fetch); the hanging case uses a short one.
+function make (now: { t: number }, timeoutMs = 10_000): RemoteJwks {
+  return new RemoteJwks({ url, algorithms: ['ES256', 'HS256'], ttlMs: 60_000, cooldownMs: 30_000, timeoutMs, now: () => now.t })
 }
 
 describe('RemoteJwks', () => {
@@ -60,7 +62,7 @@ describe('RemoteJwks', () => {
 
   it('a hanging endpoint is cut at the timeout, and the storm waits on that one fetch only', async () => {
     mode = 'hang'; hits = 0
-    const j = make({ t: 9_000_000 })
+    const j = make({ t: 9_000_000 }, 200)
     const answers = await Promise.all(Array.from({ length: 50 }, async (_, i) => await j.keysFor(`k-${i}`)))
     expect(answers.every(a => a.length === 0)).toBe(true)
     expect(hits).toBe(1)
