@@ -172,11 +172,19 @@ async function reloadMs (env, name, times) {
   return out
 }
 
+/** A full run leaves about 1 GB of server logs and generated configs: keep only the newest few. */
+function pruneOldRuns (tmp, keep) {
+  if (!fs.existsSync(tmp)) return
+  const runs = fs.readdirSync(tmp).filter(f => /^\d{8}T\d{6}Z$/.test(f)).sort()
+  for (const f of runs.slice(0, Math.max(0, runs.length - keep))) fs.rmSync(path.join(tmp, f), { recursive: true, force: true })
+}
+
 async function main () {
   if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: build first (npm run build)`)
   const startedAt = new Date().toISOString()
   const runId = startedAt.replace(/[-:]/g, '').replace(/\..*/, 'Z')
   const dir = path.join(HERE, 'results', 'tmp', runId)
+  pruneOldRuns(path.dirname(dir), 2)
   fs.mkdirSync(dir, { recursive: true })
   const machine = describeMachine(REPO)
   const selected = selectScenarios()
