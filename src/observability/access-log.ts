@@ -9,6 +9,15 @@ import type { RequestContext } from '../run-plane/context.js'
 import { streamOf } from './logger.js'
 
 function str (v: string | null): string { return v === null ? 'null' : `"${v}"` }
+
+// Many lines share a millisecond under load: format the timestamp once per millisecond.
+let lastMs = 0
+let lastIso = ''
+function isoNow (): string {
+  const now = Date.now()
+  if (now !== lastMs) { lastMs = now; lastIso = new Date(now).toISOString() }
+  return lastIso
+}
 function ms (v: number): string { return v < 0 ? 'null' : String(Math.round(v * 1000) / 1000) }
 
 export function writeAccessLog (logger: Logger, ctx: RequestContext, outcome: string): void {
@@ -16,7 +25,7 @@ export function writeAccessLog (logger: Logger, ctx: RequestContext, outcome: st
   const dep = ctx.deployment
   const usage = ctx.usage
   const p = ctx.principal
-  const line = `{"level":30,"time":"${new Date().toISOString()}","service":"agnet","msg":"request","reqId":"${ctx.id}"` +
+  const line = `{"level":30,"time":"${isoNow()}","service":"agnet","msg":"request","reqId":"${ctx.id}"` +
     `,"method":${str(ctx.req.method ?? null)},"workspace":${str(ctx.workspaceName)},"model":${str(ctx.modelName)}` +
     (ctx.claimedWorkspace === null ? '' : `,"claimedWorkspace":${str(ctx.claimedWorkspace)}`) +
     `,"principal":${p === null ? 'null' : JSON.stringify(p.subject)},"credential":${p === null ? 'null' : JSON.stringify(p.credential)}` +

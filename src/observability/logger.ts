@@ -1,6 +1,7 @@
 // pino, asynchronous, with every credential header redacted wherever it might appear. The
 // request path never hands raw headers to the logger; redaction is the second line.
 import pino, { type Logger, type DestinationStream } from 'pino'
+import { LineWriter } from './line-writer.js'
 
 export const REDACT_PATHS = [
   'req.headers.authorization', 'req.headers["x-blaxel-authorization"]', 'req.headers["x-blaxel-api-key"]',
@@ -15,16 +16,9 @@ export interface LoggerOptions {
   destination?: DestinationStream
 }
 
-/**
- * Under load, lines are written in batches of at least 4 KiB (one write per ~15 access lines
- * instead of one each: a measured 20-40% of a core at 10k req/s); a 200 ms timer flushes what
- * is pending so a quiet gateway's lines still appear at once.
- */
+/** Batched writes to stdout from the event loop (see line-writer.ts for why). */
 function batchedStdout (): DestinationStream {
-  const dest = pino.destination({ dest: 1, sync: false, minLength: 4096 })
-  const timer = setInterval(() => { try { dest.flush() } catch { /* not ready yet */ } }, 200)
-  timer.unref()
-  return dest
+  return new LineWriter(1)
 }
 
 export function createLogger (opts: LoggerOptions = {}): Logger {

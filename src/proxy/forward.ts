@@ -77,6 +77,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private ended = false
   private pendingAbort: Error | null = null
   private drainBound: (() => void) | null = null
+  private bodyWritten = false
 
   constructor (ctx: RequestContext, owner: ExchangeOwner) {
     this.ctx = ctx
@@ -128,13 +129,22 @@ export class Exchange implements Dispatcher.DispatchHandler {
       return false
     }
     ctx.status = statusCode
-    // Event streams must reach the client now, not with the first event (long TTFT).
-    if (sse || headers['content-length'] === undefined) res.flushHeaders()
+    // Event streams must reach the client before their first event, which may be seconds away
+    // (long TTFT). When the first event came in the same read as the headers, it is written in
+    // this same turn and carries the headers in one packet; otherwise the headers go on their
+    // own right after this turn.
+    if (sse || headers['content-length'] === undefined) setImmediate(flushHeadersIfIdle, this)
     return true
+  }
+
+  /** Sends the response headers if no body byte has carried them yet. */
+  flushIfIdle (): void {
+    if (!this.bodyWritten && !this.ended && !this.ctx.res.destroyed) this.ctx.res.flushHeaders()
   }
 
   onData (chunk: Buffer): boolean {
     const ctx = this.ctx
+    this.bodyWritten = true
     ctx.bytesOut += chunk.length
     this.owner.onUpstreamData(ctx, chunk)
     if (ctx.res.write(chunk)) return true
@@ -161,6 +171,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.owner.onExchangeEnd(this.ctx, this.started ? 'failed-mid-body' : 'failed-before-headers', failure)
   }
 }
+
+function flushHeadersIfIdle (ex: Exchange): void { ex.flushIfIdle() }
 
 const ATTEMPTS = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '10']
 
