@@ -42,7 +42,7 @@ export class LineWriter {
       const chunk = this.parts.length === 1 ? this.parts[0] as string : this.parts.join('')
       this.parts = []
       this.bytes = 0
-      this.emit(chunk)
+      this.send(chunk)
     }
     cb?.()
   }
@@ -57,7 +57,8 @@ export class LineWriter {
     try { writeSync(this.fd, rest) } catch { /* the output is gone: nothing left to tell */ }
   }
 
-  private emit (chunk: string): void {
+  // Not named emit: pino treats a destination with emit() as an EventEmitter and sends it events.
+  private send (chunk: string): void {
     if (this.busy) {
       if (this.backlogBytes + chunk.length > MAX_PENDING_BYTES) { this.dropped++; return }
       this.backlog.push(chunk)
@@ -84,7 +85,7 @@ export class LineWriter {
         const next = this.backlog.join('')
         this.backlog = []
         this.backlogBytes = 0
-        this.emit(next)
+        this.send(next)
       }
     })
   }
