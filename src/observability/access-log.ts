@@ -7,6 +7,7 @@
 import type { Logger } from 'pino'
 import type { RequestContext } from '../run-plane/context.js'
 import { streamOf } from './logger.js'
+import { formatMs } from './format.js'
 
 function str (v: string | null): string { return v === null ? 'null' : `"${v}"` }
 
@@ -18,7 +19,7 @@ function isoNow (): string {
   if (now !== lastMs) { lastMs = now; lastIso = new Date(now).toISOString() }
   return lastIso
 }
-function ms (v: number): string { return v < 0 ? 'null' : String(Math.round(v * 1000) / 1000) }
+function ms (v: number): string { return v < 0 ? 'null' : formatMs(v) }
 
 export function writeAccessLog (logger: Logger, ctx: RequestContext, outcome: string): void {
   if (!logger.isLevelEnabled('info')) return

@@ -10,6 +10,7 @@ import type { RequestContext } from '../run-plane/context.js'
 import type { RtDeployment } from '../config/runtime.js'
 import { buildResponseHeaders, buildUpstreamHeaders } from './headers.js'
 import { upstreamPath } from '../run-plane/target.js'
+import { formatMs } from '../observability/format.js'
 import { classifyUpstreamError, type UpstreamFailure } from './upstream-errors.js'
 
 /** Raised when the client goes away: the upstream is cancelled and nothing is answered. */
@@ -184,7 +185,7 @@ export function decisionHeaders (ctx: RequestContext, out: string[]): void {
   if (ctx.origin !== null) out.push('x-agnet-origin', ctx.origin)
   if (ctx.attempts > 0) out.push('x-agnet-attempts', ATTEMPTS[ctx.attempts] ?? String(ctx.attempts))
   const upstream = ctx.firstByteMs >= 0 ? ctx.firstByteMs : (ctx.upstreamStart > 0 ? performance.now() - ctx.upstreamStart : 0)
-  out.push('server-timing', `auth;dur=${ctx.authMs.toFixed(3)}, route;dur=${ctx.routeMs.toFixed(3)}, upstream;dur=${upstream.toFixed(3)}`)
+  out.push('server-timing', `auth;dur=${formatMs(ctx.authMs)}, route;dur=${formatMs(ctx.routeMs)}, upstream;dur=${formatMs(upstream)}`)
   const extra = ctx.extraHeaders
   if (extra !== null) for (let i = 0; i < extra.length; i++) out.push(extra[i] as string)
 }

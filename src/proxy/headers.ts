@@ -26,7 +26,8 @@ export const STRIP_RESPONSE = new Set([
 ])
 
 function connectionTokens (value: string | undefined): Set<string> | null {
-  if (value === undefined || value === '') return null
+  // The values nearly every client and upstream send name no other header.
+  if (value === undefined || value === '' || value === 'keep-alive' || value === 'close' || value === 'Keep-Alive') return null
   let set: Set<string> | null = null
   for (const t of value.split(',')) {
     const name = t.trim().toLowerCase()
