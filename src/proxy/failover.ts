@@ -88,8 +88,8 @@ class BodyCollector {
 
 /**
  * Decides how the request body travels and calls `ready` once it is settled (at once when
- * there is nothing to read). A body over the model's bodyLimit is left to the forwarder's
- * 413 logic by streaming it.
+ * there is nothing to read or nothing to fail over to). A body over the model's bodyLimit is
+ * left to the forwarder's 413 logic by streaming it.
  */
 export function prepareBody (ctx: RequestContext, ready: BodyReady): void {
   const req = ctx.req
@@ -107,6 +107,14 @@ export function prepareBody (ctx: RequestContext, ready: BodyReady): void {
     return
   }
   const limit = Math.min(model.routing.replayBodyLimit, model.bodyLimit)
+  // With one candidate (or one attempt allowed) there is nothing to replay the body to: stream it
+  // straight to undici instead of collecting it first.
+  const candidates = ctx.candidates
+  if (candidates === null || candidates.length <= 1 || model.routing.maxAttempts <= 1) {
+    ctx.body = 'stream'
+    ready(ctx)
+    return
+  }
   if (cl !== undefined && ctx.bytesIn > limit) {
     ctx.body = 'stream'
     ready(ctx)

@@ -81,8 +81,10 @@ ${model('budget', abc, ', budget: 100ms')}
         runtime: { type: openai, model: m }
         integrationConnections: [oai]
         timeouts: { total: 300ms }
+        # two candidates: with one there is nothing to replay to and the body is streamed
         deployments:
 ${dep('a', 'us-pdx-1', a.url)}
+${dep('b', 'us-was-1', b.url)}
 `
   gw = await startGateway(yaml)
 })
@@ -275,6 +277,7 @@ describe('a body read for replay', () => {
     expect(res.statusCode).toBe(504)
     expect(res.headers['x-blaxel-error-code']).toBe('UPSTREAM_TIMEOUT')
     expect(a.requests).toBe(0)
+    expect(b.requests).toBe(0)
   })
 })
 
