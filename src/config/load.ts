@@ -6,37 +6,21 @@ import { basename, dirname, join, resolve } from 'node:path'
 import { LineCounter, parseAllDocuments, type Document } from 'yaml'
 import { Ajv2019 } from 'ajv/dist/2019.js'
 import addFormats from 'ajv-formats'
-import type { ErrorObject, ValidateFunction } from 'ajv'
+import type { ValidateFunction } from 'ajv'
 import { Config, type ConfigInput } from './schema.js'
-import { isManifest, manifestToEntry, type ManifestKind } from './manifests.js'
+import { isManifest, manifestToEntry } from './manifests.js'
 import { RESERVED_WORKSPACE_NAMES } from './defaults.js'
+import { ConfigError, dedupe, describe, fieldName, pointerToPath, type ConfigProblem } from './problems.js'
+import { SourceMap, position, type Origin } from './source-map.js'
+
+// Importers of the loader find the problem types here too.
+export { ConfigError, fieldName, formatProblem, type ConfigProblem } from './problems.js'
 
 /** YAML is bounded: big or deeply nested files and alias bombs are refused (gateway-lessons rule 9). */
 export const MAX_CONFIG_FILE_BYTES = 64 * 1024 * 1024
 export const MAX_ALIAS_COUNT = 100
 export const MAX_DEPTH = 64
 const MAX_FILES = 10000
-
-export interface ConfigProblem {
-  file: string
-  line: number | null
-  column: number | null
-  field: string
-  message: string
-}
-
-export class ConfigError extends Error {
-  readonly problems: ConfigProblem[]
-  constructor (problems: ConfigProblem[]) {
-    super(problems.map(formatProblem).join('\n'))
-    this.problems = problems
-  }
-}
-
-export function formatProblem (p: ConfigProblem): string {
-  const where = p.line === null ? p.file : `${p.file}:${p.line}${p.column === null ? '' : `:${p.column}`}`
-  return `${where}: ${p.field === '' ? '(root)' : p.field}: ${p.message}`
-}
 
 export interface LoadedConfig {
   input: ConfigInput
@@ -46,26 +30,6 @@ export interface LoadedConfig {
   source: string
   /** Where a field of the merged config was written, for problems found after validation. */
   locate: (path: Array<string | number>) => ConfigProblem
-}
-
-interface Origin { file: string; doc: Document; lines: LineCounter; base: Array<string | number>; kind: ManifestKind | null }
-
-/** Where each top-level array element came from, to point errors at the right line. */
-class SourceMap {
-  private readonly origins = new Map<string, Origin>()
-  private fallback: Origin | null = null
-
-  set (pointer: string, origin: Origin): void { this.origins.set(pointer, origin) }
-  setRoot (origin: Origin): void { this.fallback ??= origin }
-
-  locate (path: Array<string | number>): { origin: Origin | null; inner: Array<string | number> } {
-    for (let i = path.length; i > 0; i--) {
-      const key = '/' + path.slice(0, i).join('/')
-      const origin = this.origins.get(key)
-      if (origin !== undefined) return { origin, inner: path.slice(i) }
-    }
-    return { origin: this.fallback, inner: path }
-  }
 }
 
 let validator: ValidateFunction | null = null
@@ -108,32 +72,6 @@ function depthOf (v: unknown, limit: number, d = 0): number {
   if (Array.isArray(v)) { let m = d; for (const x of v) m = Math.max(m, depthOf(x, limit, d + 1)); return m }
   if (v !== null && typeof v === 'object') { let m = d; for (const x of Object.values(v)) m = Math.max(m, depthOf(x, limit, d + 1)); return m }
   return d
-}
-
-function position (origin: Origin, inner: Array<string | number>): { line: number | null; column: number | null } {
-  let path = inner
-  if (origin.kind !== null) path = manifestPath(origin.kind, inner)
-  for (let i = path.length; i >= 0; i--) {
-    const node = origin.doc.getIn([...origin.base, ...path.slice(0, i)], true) as { range?: [number, number, number] } | undefined
-    if (node !== undefined && node !== null && typeof node === 'object' && Array.isArray(node.range)) {
-      const pos = origin.lines.linePos(node.range[0])
-      return { line: pos.line, column: pos.col }
-    }
-  }
-  return { line: null, column: null }
-}
-
-/** Maps a field of a converted manifest entry back to where it stands in the manifest. */
-function manifestPath (kind: ManifestKind, inner: Array<string | number>): Array<string | number> {
-  const [head, ...rest] = inner
-  if (head === undefined) return []
-  if (head === 'name' || head === 'displayName' || head === 'labels') return ['metadata', head, ...rest]
-  if (kind === 'IntegrationConnection') {
-    if (head === 'provider') return ['spec', 'integration', ...rest]
-    if (head === 'apiKey') return ['spec', 'secret', 'apiKey', ...rest]
-    return ['spec', 'config', head, ...rest]
-  }
-  return ['spec', head, ...rest]
 }
 
 interface ParsedFile { file: string; docs: Array<{ doc: Document; lines: LineCounter; value: unknown }> }
@@ -182,7 +120,6 @@ function parseFile (file: string, problems: ConfigProblem[]): ParsedFile | null 
 
 type Json = Record<string, unknown>
 const ARRAY_KEYS = ['workspaces', 'users', 'regions'] as const
-const OBJECT_KEYS = ['server', 'network', 'defaults', 'auth', 'usage'] as const
 
 export interface LoadOptions { env?: NodeJS.ProcessEnv }
 
@@ -231,15 +168,9 @@ export function loadConfig (source: string, opts: LoadOptions = {}): LoadedConfi
           target.push(item)
           if (k === 'workspaces' && item !== null && typeof item === 'object' && typeof (item as Json).name === 'string') manifestDirs.set((item as Json).name as string, dirname(file))
         })
-      } else if ((OBJECT_KEYS as readonly string[]).includes(k) && v !== null && typeof v === 'object' && !Array.isArray(v)) {
-        if (merged[k] !== undefined) {
-          const pos = position(origin, [k])
-          problems.push({ file, line: pos.line, column: pos.column, field: k, message: `"${k}" is defined in more than one file; define it once` })
-          continue
-        }
-        map.set(`/${k}`, { ...origin, base: [k] })
-        merged[k] = v
       } else {
+        // Sections (server, auth, ...) and anything else are defined once; a non-list
+        // `workspaces` replaces the empty default so the schema reports its type.
         if (merged[k] !== undefined && k !== 'workspaces') {
           const pos = position(origin, [k])
           problems.push({ file, line: pos.line, column: pos.column, field: k, message: `"${k}" is defined in more than one file; define it once` })
@@ -273,9 +204,7 @@ export function loadConfig (source: string, opts: LoadOptions = {}): LoadedConfi
         if (statSync(p).isDirectory()) listYamlFiles(p, found)
         else found.push(p)
       } catch {
-        const { origin, inner } = map.locate(['workspaces', wi, 'manifests', mi])
-        const pos = origin === null ? { line: null, column: null } : position(origin, inner)
-        problems.push({ file: origin?.file ?? source, line: pos.line, column: pos.column, field: `workspaces[${wi}].manifests[${mi}]`, message: `no such file or folder: ${basename(p)}` })
+        problems.push(map.problemAt(['workspaces', wi, 'manifests', mi], `no such file or folder: ${basename(p)}`, source))
         return
       }
       for (const f of found) {
@@ -315,9 +244,7 @@ export function loadConfig (source: string, opts: LoadOptions = {}): LoadedConfi
     if (typeof v === 'string') {
       return expandEnv(v, env, name => {
         envFailed.add(fieldName(path))
-        const { origin, inner } = map.locate(path)
-        const pos = origin === null ? { line: null, column: null } : position(origin, inner)
-        problems.push({ file: origin?.file ?? source, line: pos.line, column: pos.column, field: fieldName(path), message: `environment variable ${name} is not set (use \${${name}:-default} for a default)` })
+        problems.push(map.problemAt(path, `environment variable ${name} is not set (use \${${name}:-default} for a default)`, source))
       })
     }
     if (Array.isArray(v)) return v.map((x, i) => expand(x, [...path, i]))
@@ -337,9 +264,7 @@ export function loadConfig (source: string, opts: LoadOptions = {}): LoadedConfi
       const fieldPath = e.keyword === 'additionalProperties' ? [...path, String((e.params as { additionalProperty: string }).additionalProperty)] : path
       // A field whose variable is missing was reported already; its empty value says nothing more.
       if (envFailed.has(fieldName(fieldPath))) continue
-      const { origin, inner } = map.locate(fieldPath)
-      const pos = origin === null ? { line: null, column: null } : position(origin, inner)
-      problems.push({ file: origin?.file ?? source, line: pos.line, column: pos.column, field: fieldName(fieldPath), message: describe(e) })
+      problems.push(map.problemAt(fieldPath, describe(e), source))
     }
   }
   // Reserved names are checked here too, so one run reports them beside schema problems.
@@ -347,70 +272,11 @@ export function loadConfig (source: string, opts: LoadOptions = {}): LoadedConfi
     (expanded.workspaces as unknown[]).forEach((w, wi) => {
       const name = w !== null && typeof w === 'object' ? (w as Json).name : undefined
       if (typeof name === 'string' && RESERVED_WORKSPACE_NAMES.has(name)) {
-        const { origin, inner } = map.locate(['workspaces', wi, 'name'])
-        const pos = origin === null ? { line: null, column: null } : position(origin, inner)
-        problems.push({ file: origin?.file ?? source, line: pos.line, column: pos.column, field: `workspaces[${wi}].name`, message: `"${name}" is reserved for agnet's own paths; choose another workspace name` })
+        problems.push(map.problemAt(['workspaces', wi, 'name'], `"${name}" is reserved for agnet's own paths; choose another workspace name`, source))
       }
     })
   }
   if (problems.length > 0) throw new ConfigError(problems)
-  const locate = (path: Array<string | number>): ConfigProblem => {
-    const { origin, inner } = map.locate(path)
-    const pos = origin === null ? { line: null, column: null } : position(origin, inner)
-    return { file: origin?.file ?? source, line: pos.line, column: pos.column, field: fieldName(path), message: '' }
-  }
+  const locate = (path: Array<string | number>): ConfigProblem => map.problemAt(path, '', source)
   return { input: expanded as unknown as ConfigInput, files, source: root, locate }
 }
-
-/** Locates a field of the merged config, for problems found later (compile). */
-export function fieldName (path: Array<string | number>): string {
-  let out = ''
-  for (const p of path) out += typeof p === 'number' ? `[${p}]` : (out === '' ? p : `.${p}`)
-  return out
-}
-
-function pointerToPath (pointer: string): Array<string | number> {
-  if (pointer === '') return []
-  return pointer.slice(1).split('/').map(s => {
-    const u = s.replace(/~1/g, '/').replace(/~0/g, '~')
-    return /^\d+$/.test(u) ? Number(u) : u
-  })
-}
-
-/** AJV reports every branch of a union; keep the most useful one per location. */
-function dedupe (errors: ErrorObject[]): ErrorObject[] {
-  const byPath = new Map<string, ErrorObject[]>()
-  for (const e of errors) {
-    const key = e.keyword === 'additionalProperties' ? `${e.instancePath}#${(e.params as { additionalProperty: string }).additionalProperty}` : e.instancePath
-    const list = byPath.get(key) ?? []
-    list.push(e)
-    byPath.set(key, list)
-  }
-  const out: ErrorObject[] = []
-  for (const list of byPath.values()) {
-    const specific = list.filter(e => e.keyword !== 'anyOf' && e.keyword !== 'type' && e.keyword !== 'const')
-    const consts = list.filter(e => e.keyword === 'const')
-    if (consts.length > 1) {
-      const allowed = consts.map(e => JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)).join(', ')
-      out.push({ ...consts[0]!, keyword: 'enum', message: `must be one of ${allowed}`, params: {} })
-    } else out.push(specific[0] ?? list[0]!)
-  }
-  return out
-}
-
-function describe (e: ErrorObject): string {
-  switch (e.keyword) {
-    case 'additionalProperties': return 'unknown field; check its spelling against the schema (schema/agnet.schema.json)'
-    case 'required': return `missing required field "${(e.params as { missingProperty: string }).missingProperty}"`
-    case 'pattern': {
-      const p = (e.params as { pattern: string }).pattern
-      if (p.startsWith('^[a-z0-9]([a-z0-9-]')) return 'expected lower-case letters, digits and hyphens, starting and ending with a letter or digit, at most 49 characters'
-      if (p.includes('(ms|s|m|h)')) return 'expected a duration such as 30s, 250ms, 5m or 2h, or a number of milliseconds'
-      if (p.includes('KiB')) return 'expected a size such as 32MiB, 512KiB or a number of bytes'
-      return `expected a value matching ${p}`
-    }
-    case 'format': return `expected a ${(e.params as { format: string }).format} value`
-    default: return `expected: ${e.message ?? e.keyword}`
-  }
-}
-
