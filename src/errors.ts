@@ -85,9 +85,10 @@ export function edgeErrorBody (err: EdgeError, requestId: string, now = new Date
 
 /**
  * Writes an edge error on a raw response. `extra` holds decision headers (request id,
- * Server-Timing) that every run-plane answer carries. Does nothing if the headers are gone.
+ * Server-Timing) that every run-plane answer carries, as a flat [name, value, ...] list.
+ * When the headers already went out, the response is destroyed instead (a broken answer).
  */
-export function sendEdgeError (res: ServerResponse, err: EdgeError, requestId: string, extra?: Array<[string, string]>): void {
+export function sendEdgeError (res: ServerResponse, err: EdgeError, requestId: string, extra?: readonly string[]): void {
   if (res.headersSent || res.destroyed) {
     res.destroy()
     return
@@ -102,7 +103,7 @@ export function sendEdgeError (res: ServerResponse, err: EdgeError, requestId: s
   res.setHeader('x-request-id', requestId)
   if (err.status === 401) res.setHeader('www-authenticate', err.code === 'AUTHENTICATION_FAILED' ? 'Bearer error="invalid_token"' : 'Bearer')
   if (err.headers !== null) for (const k in err.headers) res.setHeader(k, err.headers[k] as string)
-  if (extra !== undefined) for (const [k, v] of extra) res.setHeader(k, v)
+  if (extra !== undefined) for (let i = 0; i < extra.length; i += 2) res.setHeader(extra[i] as string, extra[i + 1] as string)
   res.end(body)
 }
 

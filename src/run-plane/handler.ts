@@ -128,7 +128,8 @@ export class RunPlane implements ExchangeOwner {
     const model = ctx.model
     if (model === null || ctx.candidates === null) return
     ctx.totalTimer = setTimeout(onTotalTimeout, model.timeouts.totalMs, ctx, this)
-    // The body is kept (up to routing.replayBodyLimit) so a failover can send it again.
+    // With more than one candidate the body is kept (up to routing.replayBodyLimit) so a
+    // failover can send it again; otherwise it is streamed.
     prepareBody(ctx, this.bodyReady)
   }
 
@@ -211,9 +212,7 @@ export class RunPlane implements ExchangeOwner {
     ctx.errorCode = err.code
     const extra: string[] = []
     decisionHeaders(ctx, extra)
-    const pairs: Array<[string, string]> = []
-    for (let i = 0; i < extra.length; i += 2) pairs.push([extra[i] as string, extra[i + 1] as string])
-    sendEdgeError(ctx.res, err, ctx.id, pairs)
+    sendEdgeError(ctx.res, err, ctx.id, extra)
     if (err.cause !== undefined) this.services.logger.error({ reqId: ctx.id, err: err.cause }, 'internal error on the run plane')
     this.finish(ctx, 'edge-error')
   }

@@ -4,34 +4,32 @@ import http from 'node:http'
 import { once } from 'node:events'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startGateway, type TestGateway } from '../helpers/gateway.js'
+import { startUpstream, type Upstream } from '../helpers/net.js'
 
-let upstream: http.Server
+let upstream: Upstream
 let gw: TestGateway
 
 beforeAll(async () => {
-  upstream = http.createServer((req, res) => {
+  upstream = await startUpstream((req, res) => {
     const chunks: Buffer[] = []
     req.on('data', c => chunks.push(c as Buffer))
     req.on('end', () => { res.end(Buffer.concat(chunks)) })
   })
-  await new Promise<void>(resolve => upstream.listen(0, '127.0.0.1', resolve))
-  const port = (upstream.address() as { port: number }).port
   gw = await startGateway(`
 workspaces:
   - name: acme
     models:
-      - { name: one, runtime: { type: openai }, deployments: [{ region: us-pdx-1, url: "http://127.0.0.1:${port}" }] }
+      - { name: one, runtime: { type: openai }, deployments: [{ region: us-pdx-1, url: "${upstream.url}" }] }
 `)
 })
 afterAll(async () => {
   await gw.close()
-  upstream.closeAllConnections()
   upstream.close()
 })
 
 describe('request body of a single-deployment model', () => {
   it('reaches the upstream before the client has finished sending it', async () => {
-    const arrived = once(upstream, 'request')
+    const arrived = once(upstream.server, 'request')
     const req = http.request(`${gw.url}/acme/models/one/upload`, { method: 'POST', headers: { 'content-length': '10' } })
     const answered = once(req, 'response') as Promise<[http.IncomingMessage]>
     req.write('01234')

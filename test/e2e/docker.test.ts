@@ -5,11 +5,11 @@
 // must drain and exit 0.
 import { spawn } from 'node:child_process'
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { freePort } from '../helpers/net.js'
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url))
 
@@ -47,18 +47,6 @@ function execForm (args: string): string[] {
   const parsed = JSON.parse(args) as unknown
   if (!Array.isArray(parsed) || !parsed.every(x => typeof x === 'string')) throw new Error(`not an exec-form array: ${args}`)
   return parsed as string[]
-}
-
-async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const s = createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address()
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0
-      s.close(() => { resolve(port) })
-    })
-  })
 }
 
 interface Proc { exited: Promise<number | null>; output: () => string; waitFor: (re: RegExp) => Promise<void>; kill: (sig: NodeJS.Signals) => void }

@@ -1,10 +1,10 @@
 // Failover with real sockets and real mock providers that refuse, reset, stall or die:
 // what moves to the next deployment, what never does, and what the client sees.
-import net from 'node:net'
 import http from 'node:http'
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { startGateway, type TestGateway } from '../helpers/gateway.js'
 import { startTunableMock, type TunableMock } from '../helpers/tunable-mock.js'
+import { freePort } from '../helpers/net.js'
 
 let a: TunableMock
 let b: TunableMock
@@ -12,16 +12,6 @@ let c: TunableMock
 let closedPort: number
 let gw: TestGateway
 let yaml: string
-
-async function freePort (): Promise<number> {
-  return await new Promise(resolve => {
-    const s = net.createServer()
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port
-      s.close(() => { resolve(port) })
-    })
-  })
-}
 
 function model (name: string, deps: string, routing = '', firstByte = '1s'): string {
   return `

@@ -1,33 +1,30 @@
 // A stream whose first event is long in coming (reasoning models) must show its headers to
 // the client at once, and the first event must still follow.
-import http from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startGateway, type TestGateway } from '../helpers/gateway.js'
+import { startUpstream, type Upstream } from '../helpers/net.js'
 
-let upstream: http.Server
+let upstream: Upstream
 let gw: TestGateway
 let release: (() => void) | null = null
 
 beforeAll(async () => {
-  upstream = http.createServer((req, res) => {
+  upstream = await startUpstream((req, res) => {
     req.resume()
     res.writeHead(200, { 'content-type': 'text/event-stream' })
     res.flushHeaders()
     // The first event waits until the test has seen the headers through the gateway.
     release = () => { res.end('data: {"first":true}\n\n') }
   })
-  await new Promise<void>(resolve => upstream.listen(0, '127.0.0.1', resolve))
-  const port = (upstream.address() as { port: number }).port
   gw = await startGateway(`
 workspaces:
   - name: acme
     models:
-      - { name: slow, runtime: { type: openai }, deployments: [{ region: us-pdx-1, url: "http://127.0.0.1:${port}" }] }
+      - { name: slow, runtime: { type: openai }, deployments: [{ region: us-pdx-1, url: "${upstream.url}" }] }
 `)
 })
 afterAll(async () => {
   await gw.close()
-  upstream.closeAllConnections()
   upstream.close()
 })
 

@@ -4,20 +4,11 @@ import net from 'node:net'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { startMockServer, type MockServer } from '../../src/mock/index.js'
 import { startGateway, type TestGateway } from '../helpers/gateway.js'
+import { freePort } from '../helpers/net.js'
 
 let mock: MockServer
 let gw: TestGateway
 let closedPort: number
-
-async function freePort (): Promise<number> {
-  return await new Promise(resolve => {
-    const s = net.createServer()
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port
-      s.close(() => { resolve(port) })
-    })
-  })
-}
 
 beforeAll(async () => {
   mock = await startMockServer({ region: 'test' })

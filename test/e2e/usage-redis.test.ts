@@ -2,12 +2,12 @@
 // that goes away mid-run never hangs a request (fail open or closed, as configured).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { spawn, type ChildProcess } from 'node:child_process'
-import { createServer } from 'node:net'
 import { randomBytes } from 'node:crypto'
 import { Redis } from 'ioredis'
 import { startGateway, type TestGateway } from '../helpers/gateway.js'
 import type { RequestContext, TokenUsage } from '../../src/run-plane/context.js'
 import { RedisUsageStore } from '../../src/usage/store-redis.js'
+import { freePort } from '../helpers/net.js'
 
 const SHARED_REDIS = 'redis://127.0.0.1:6379'
 
@@ -44,17 +44,6 @@ workspaces:
         policies: [daycap]
         timeouts: { total: 1m }
 `
-}
-
-async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const s = createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address()
-      s.close(() => { resolve(typeof a === 'object' && a !== null ? a.port : 0) })
-    })
-  })
 }
 
 /** A redis-server of our own, to kill and restart. */
