@@ -262,11 +262,12 @@ export class UsageMeter {
       this.dispatch()
       return
     }
-    const text = body.toString('utf8')
-    // Usage objects are small and found by a scan; parsing the whole body (which may be a large
-    // completion or embedding) is only needed to estimate when the provider reported nothing.
-    scanUsageObjects(text, (key, obj) => { if (key === 'usageMetadata') this.gemini(obj); else this.usage(obj, true) })
+    // Usage objects are small and found by a scan of the bytes; decoding and parsing the whole
+    // body (which may be a large completion or embedding) is only needed to estimate when the
+    // provider reported nothing.
+    scanUsageObjects(body, (key, obj) => { if (key === 'usageMetadata') this.gemini(obj); else this.usage(obj, true) })
     if (this.input >= 0 && (this.output >= 0 || this.total >= 0)) return
+    const text = body.toString('utf8')
     if (!this.truncated) {
       let parsed: unknown
       try { parsed = JSON.parse(text) } catch { parsed = undefined }
@@ -310,30 +311,60 @@ function decode (body: Buffer, encoding: string): Buffer | null {
   return null
 }
 
-const USAGE_KEY = /"(usage|usageMetadata)"\s*:\s*\{/g
+const USAGE = Buffer.from('"usage')
+const METADATA = Buffer.from('Metadata"')
+const QUOTE = 0x22
+const COLON = 0x3a
+const OPEN_BRACE = 0x7b
 
-/** Finds `"usage": {...}` objects in JSON text that may be cut anywhere; calls back in order. */
-export function scanUsageObjects (text: string, found: (key: string, obj: Record<string, unknown>) => void): void {
-  USAGE_KEY.lastIndex = 0
-  for (let m = USAGE_KEY.exec(text); m !== null; m = USAGE_KEY.exec(text)) {
-    const open = m.index + m[0].length - 1
-    const close = balancedEnd(text, open)
+function isSpace (c: number | undefined): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09
+}
+
+/**
+ * Finds `"usage": {...}` and `"usageMetadata": {...}` objects in JSON bytes that may be cut
+ * anywhere; calls back in order. Works on the bytes (UTF-8 never puts an ASCII byte inside a
+ * multi-byte character), so only the objects found are decoded.
+ */
+export function scanUsageObjects (body: Buffer, found: (key: string, obj: Record<string, unknown>) => void): void {
+  let from = 0
+  for (;;) {
+    const at = body.indexOf(USAGE, from)
+    if (at < 0) return
+    let i = at + USAGE.length
+    let key: string
+    if (body[i] === QUOTE) {
+      key = 'usage'
+      i++
+    } else if (body.compare(METADATA, 0, METADATA.length, i, i + METADATA.length) === 0) {
+      key = 'usageMetadata'
+      i += METADATA.length
+    } else {
+      from = i
+      continue
+    }
+    while (isSpace(body[i])) i++
+    if (body[i] !== COLON) { from = i; continue }
+    i++
+    while (isSpace(body[i])) i++
+    if (body[i] !== OPEN_BRACE) { from = i; continue }
+    const close = balancedEnd(body, i)
     if (close < 0) return
     try {
-      const obj: unknown = JSON.parse(text.slice(open, close + 1))
-      if (isRecord(obj)) found(m[1] as string, obj)
+      const obj: unknown = JSON.parse(body.toString('utf8', i, close + 1))
+      if (isRecord(obj)) found(key, obj)
     } catch {}
-    USAGE_KEY.lastIndex = close + 1
+    from = close + 1
   }
 }
 
 /** Index of the brace closing the object opened at `open`, or -1; aware of strings. */
-function balancedEnd (text: string, open: number): number {
+function balancedEnd (body: Buffer, open: number): number {
   let depth = 0
   let inString = false
-  const end = Math.min(text.length, open + 16 * 1024)
+  const end = Math.min(body.length, open + 16 * 1024)
   for (let i = open; i < end; i++) {
-    const c = text.charCodeAt(i)
+    const c = body[i] as number
     if (inString) {
       if (c === 92 /* \ */) i++
       else if (c === 34 /* " */) inString = false
