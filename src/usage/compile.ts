@@ -4,7 +4,8 @@ import type { ConfigInput } from '../config/schema.js'
 import type { CompileContext } from '../config/compile-context.js'
 import { DEFAULT_TIMEOUTS, parseDuration } from '../config/defaults.js'
 import type { RtModelLimits, RtTokenLimit, UsageRuntime, UsageStoreConfig } from './types.js'
-import { policyHeaderOf } from './headers.js'
+import { policyHeaderOf, rateLimitItemsOf } from './headers.js'
+import { WindowClock } from './windows.js'
 
 const DEFAULT_TIMEOUT_MS = 250
 const DEFAULT_PREFIX = 'agnet:'
@@ -51,7 +52,9 @@ export function compileUsage (input: ConfigInput, ctx: CompileContext): UsageRun
         model: key,
         limits: Object.freeze(limits),
         policyHeader: limits.some(l => l.granularity === 'month') ? null : policyHeaderOf(limits, 0),
-        reserveTtlMs: totalMs + RESERVE_SLACK_MS
+        reserveTtlMs: totalMs + RESERVE_SLACK_MS,
+        clock: new WindowClock(limits),
+        rateLimitItems: Object.freeze(rateLimitItemsOf(limits))
       }))
     }
   })

@@ -16,7 +16,6 @@ import type { CheckResult, UsageStore } from './store.js'
 import { MemoryUsageStore } from './store-memory.js'
 import { RedisUsageStore } from './store-redis.js'
 import { UsageMeter } from './extract.js'
-import { windowEnd, windowStart, secondsToReset } from './windows.js'
 import { isExhausted, policyHeaderOf, rateLimitHeaderOf } from './headers.js'
 
 export interface UsageOptions {
@@ -188,15 +187,6 @@ export class UsageServices {
   }
 }
 
-function startsOf (limits: readonly RtTokenLimit[], now: number): number[] {
-  const starts = new Array<number>(limits.length)
-  for (let j = 0; j < limits.length; j++) {
-    const l = limits[j] as RtTokenLimit
-    starts[j] = windowStart(l.granularity, l.step, now)
-  }
-  return starts
-}
-
 /** Admits or refuses a request of a limited model. null = admitted. */
 export function admitUsage (ctx: RequestContext, services: UsageServices): EdgeError | null | Promise<EdgeError | null> {
   const model = ctx.model
@@ -211,7 +201,7 @@ export function admitUsage (ctx: RequestContext, services: UsageServices): EdgeE
   services.reserveFor(ticket, ctx.bytesIn)
   let result: CheckResult | Promise<CheckResult>
   try {
-    result = store.check(ml, startsOf(ml.limits, now), ticket.ri, ticket.ro, ticket.rt, now)
+    result = store.check(ml, ml.clock.at(now).starts, ticket.ri, ticket.ro, ticket.rt, now)
   } catch (err) {
     return storeFailed(ctx, services, ticket, cfg, err)
   }
@@ -230,7 +220,7 @@ function decide (ctx: RequestContext, services: UsageServices, ticket: UsageTick
   const ml = ticket.limits
   const limits = ml.limits
   ctx.addHeader('ratelimit-policy', ml.policyHeader ?? policyHeaderOf(limits, now))
-  ctx.addHeader('ratelimit', rateLimitHeaderOf(limits, counts, now))
+  ctx.addHeader('ratelimit', rateLimitHeaderOf(ml, counts, now))
   const stats = services.stats
   if (counts[0] === 0) {
     // Refused: name the exhausted policy that resets last (the request needs all of them).
@@ -239,7 +229,7 @@ function decide (ctx: RequestContext, services: UsageServices, ticket: UsageTick
     for (let j = 0; j < limits.length; j++) {
       const l = limits[j] as RtTokenLimit
       if (l.dryRun || !isExhausted(l, counts[1 + 3 * j] ?? 0, counts[2 + 3 * j] ?? 0, counts[3 + 3 * j] ?? 0)) continue
-      const s = secondsToReset(l.granularity, l.step, now)
+      const s = ml.clock.at(now).secondsToReset(j, now)
       if (s > retry) { retry = s; worst = l }
       bump(stats.refusedByPolicy, `${ml.model}/${l.policy}`)
     }
@@ -289,6 +279,8 @@ function storeFailed (ctx: RequestContext, services: UsageServices, ticket: Usag
   return null
 }
 
+const NO_TTL: readonly number[] = Object.freeze([])
+
 function bump (m: Map<string, number>, key: string): void {
   m.set(key, (m.get(key) ?? 0) + 1)
 }
@@ -331,17 +323,16 @@ export function settleUsage (ctx: RequestContext, services: UsageServices): void
   const at = u?.total ?? 0
   if (ai === 0 && ao === 0 && at === 0 && ticket.ri === 0 && ticket.ro === 0 && ticket.rt === 0) return
   const now = services.now()
-  const limits = ml.limits
-  const starts = new Array<number>(limits.length)
-  const ttl = new Array<number>(limits.length)
-  for (let j = 0; j < limits.length; j++) {
-    const l = limits[j] as RtTokenLimit
-    const s = windowStart(l.granularity, l.step, now)
-    starts[j] = s
-    ttl[j] = windowEnd(l.granularity, l.step, s) - now
+  const clock = ml.clock.at(now)
+  // Only a shared store expires keys; the in-process one needs no time-to-live.
+  let ttl = NO_TTL
+  if (ticket.store.kind !== 'memory') {
+    const t = new Array<number>(clock.ends.length)
+    for (let j = 0; j < t.length; j++) t[j] = (clock.ends[j] as number) - now
+    ttl = t
   }
   try {
-    const done = ticket.store.add(ml, starts, ttl, ai, ao, at, ticket.ri, ticket.ro, ticket.rt, ticket.at)
+    const done = ticket.store.add(ml, clock.starts, ttl, ai, ao, at, ticket.ri, ticket.ro, ticket.rt, ticket.at)
     if (done instanceof Promise) done.catch((err: unknown) => { services.storeError(ctx.runtime.usage.store.failMode, err, 'add') })
   } catch (err) {
     services.storeError(ctx.runtime.usage.store.failMode, err, 'add')

@@ -3,8 +3,8 @@
 //   RateLimit: "cap:total";r=1200;t=42
 // One item per checked threshold of every maxToken policy (dry-run ones included: they report).
 // "tokens" is not a registered quota unit; clients that do not know it still read q, w, r, t.
-import type { RtTokenLimit } from './types.js'
-import { secondsToReset, windowEnd, windowStart } from './windows.js'
+import type { RateLimitItem, RtModelLimits, RtTokenLimit } from './types.js'
+import { windowEnd, windowStart } from './windows.js'
 
 const DIMENSIONS = ['input', 'output', 'total'] as const
 
@@ -23,21 +23,33 @@ export function policyHeaderOf (limits: readonly RtTokenLimit[], now: number): s
   return items.join(', ')
 }
 
+/** The RateLimit items of a model's limits, built once when the config is compiled. */
+export function rateLimitItemsOf (limits: readonly RtTokenLimit[]): RateLimitItem[] {
+  const items: RateLimitItem[] = []
+  for (let j = 0; j < limits.length; j++) {
+    const l = limits[j] as RtTokenLimit
+    for (let k = 0; k < 3; k++) {
+      const d = DIMENSIONS[k] as 'input' | 'output' | 'total'
+      if (l[d] > 0) items.push(Object.freeze({ prefix: `"${l.policy}:${d}";r=`, q: l[d], at: 1 + 3 * j + k, limit: j }))
+    }
+  }
+  return items
+}
+
 /**
  * The RateLimit value from the counts a check returned: `counts[1 + 3j + k]` is what limit j
  * has used (settled plus reserved) in dimension k (input, output, total) of its window.
  */
-export function rateLimitHeaderOf (limits: readonly RtTokenLimit[], counts: readonly number[], now: number): string {
-  const items: string[] = []
-  for (let j = 0; j < limits.length; j++) {
-    const l = limits[j] as RtTokenLimit
-    const t = secondsToReset(l.granularity, l.step, now)
-    for (let k = 0; k < 3; k++) {
-      const q = l[DIMENSIONS[k] as 'input' | 'output' | 'total']
-      if (q > 0) items.push(`"${l.policy}:${DIMENSIONS[k] as string}";r=${Math.max(0, q - (counts[1 + 3 * j + k] ?? 0))};t=${t}`)
-    }
+export function rateLimitHeaderOf (ml: RtModelLimits, counts: readonly number[], now: number): string {
+  const clock = ml.clock.at(now)
+  const items = ml.rateLimitItems
+  let out = ''
+  for (let i = 0; i < items.length; i++) {
+    const it = items[i] as RateLimitItem
+    const r = it.q - (counts[it.at] ?? 0)
+    out += (i === 0 ? it.prefix : ', ' + it.prefix) + String(r > 0 ? r : 0) + ';t=' + String(clock.secondsToReset(it.limit, now))
   }
-  return items.join(', ')
+  return out
 }
 
 /** True when limit `l` is exhausted given used counts (settled plus reserved). */

@@ -172,9 +172,8 @@ export class RedisUsageStore implements UsageStore {
     }
   }
 
-  async check (ml: RtModelLimits, starts: readonly number[], ri: number, ro: number, rt: number, now: number): Promise<CheckResult> {
-    // A store built by a reload is still connecting: wait for it, within the usual bound.
-    if (!this.everUp) await this.ready(this.timeoutMs)
+  check (ml: RtModelLimits, starts: readonly number[], ri: number, ro: number, rt: number, now: number): Promise<CheckResult> {
+    // Keys are built now: `starts` is the caller's, valid during this call only.
     const [len, count] = RedisUsageStore.buckets(ml)
     const bucket = Math.floor(now / len)
     const keys: string[] = []
@@ -185,6 +184,12 @@ export class RedisUsageStore implements UsageStore {
     }
     const args: Array<string | number> = [ml.limits.length, ri, ro, rt, len * count, count]
     for (const l of ml.limits) args.push(l.input, l.output, l.total, l.dryRun ? '1' : '0')
+    return this.runCheck(keys, args)
+  }
+
+  private async runCheck (keys: string[], args: Array<string | number>): Promise<CheckResult> {
+    // A store built by a reload is still connecting: wait for it, within the usual bound.
+    if (!this.everUp) await this.ready(this.timeoutMs)
     const res = await this.run(CHECK_SHA, CHECK, keys, args)
     if (!Array.isArray(res)) throw new Error('unexpected answer from the usage script')
     return res.map(Number)

@@ -1,5 +1,6 @@
 // Token-usage accounting as the request path sees it: every maxToken policy of a model
 // compiled into a limit with its window, thresholds and precomputed header text.
+import type { WindowClock } from './windows.js'
 
 export type Granularity = 'minute' | 'hour' | 'day' | 'month'
 
@@ -28,6 +29,21 @@ export interface RtModelLimits {
   readonly policyHeader: string | null
   /** Longest a reservation may live (the model's total timeout plus slack). */
   readonly reserveTtlMs: number
+  /** The current windows of `limits` (mutable, per model: a cache, not config). */
+  readonly clock: WindowClock
+  /** One item of the RateLimit header per checked threshold, in order. */
+  readonly rateLimitItems: readonly RateLimitItem[]
+}
+
+/** A RateLimit item: `${prefix}${remaining};t=${seconds}`, where remaining is q minus counts[at]. */
+export interface RateLimitItem {
+  /** `"policy:dimension";r=` */
+  readonly prefix: string
+  readonly q: number
+  /** Index into a CheckResult of the used count this item reports. */
+  readonly at: number
+  /** Index of the limit (for its window). */
+  readonly limit: number
 }
 
 export interface UsageStoreConfig {

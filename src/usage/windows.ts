@@ -30,3 +30,52 @@ export function secondsToReset (granularity: Granularity, step: number, now: num
   const end = windowEnd(granularity, step, windowStart(granularity, step, now))
   return Math.max(1, Math.ceil((end - now) / 1000))
 }
+
+interface WindowShape {
+  readonly granularity: Granularity
+  readonly step: number
+}
+
+/**
+ * The current window of each limit of a model, computed again only when one of them ends
+ * (or the clock goes back): the request path reads starts and ends instead of doing calendar
+ * arithmetic per request. Not shared across models; `starts` and `ends` are read at once by
+ * their callers, never kept.
+ */
+export class WindowClock {
+  readonly starts: number[]
+  readonly ends: number[]
+  private readonly shapes: readonly WindowShape[]
+  /** The arrays hold for from <= now < until. */
+  private from = Number.POSITIVE_INFINITY
+  private until = Number.NEGATIVE_INFINITY
+
+  constructor (shapes: readonly WindowShape[]) {
+    this.shapes = shapes
+    this.starts = new Array<number>(shapes.length).fill(0)
+    this.ends = new Array<number>(shapes.length).fill(0)
+  }
+
+  at (now: number): this {
+    if (now >= this.from && now < this.until) return this
+    let from = Number.NEGATIVE_INFINITY
+    let until = Number.POSITIVE_INFINITY
+    for (let j = 0; j < this.shapes.length; j++) {
+      const w = this.shapes[j] as WindowShape
+      const s = windowStart(w.granularity, w.step, now)
+      const e = windowEnd(w.granularity, w.step, s)
+      this.starts[j] = s
+      this.ends[j] = e
+      if (s > from) from = s
+      if (e < until) until = e
+    }
+    this.from = from
+    this.until = until
+    return this
+  }
+
+  /** Whole seconds from `now` to the end of limit j's window, at least 1 (call at(now) first). */
+  secondsToReset (j: number, now: number): number {
+    return Math.max(1, Math.ceil(((this.ends[j] as number) - now) / 1000))
+  }
+}

@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest'
 import { MemoryUsageStore } from '../../../src/usage/store-memory.js'
 import type { RtModelLimits, RtTokenLimit } from '../../../src/usage/types.js'
+import { WindowClock } from '../../../src/usage/windows.js'
+import { rateLimitItemsOf } from '../../../src/usage/headers.js'
 
 function limit (over: Partial<RtTokenLimit>): RtTokenLimit {
   return { policy: 'p', key: 'ws/m/p/1minute', granularity: 'minute', step: 1, input: 0, output: 0, total: 0, dryRun: false, ...over }
 }
 function model (...limits: RtTokenLimit[]): RtModelLimits {
-  return { model: 'ws/m', limits, policyHeader: '', reserveTtlMs: 1000 }
+  return { model: 'ws/m', limits, policyHeader: '', reserveTtlMs: 1000, clock: new WindowClock(limits), rateLimitItems: rateLimitItemsOf(limits) }
 }
 
 describe('memory usage store', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { secondsToReset, windowEnd, windowStart } from '../../../src/usage/windows.js'
+import { secondsToReset, windowEnd, windowStart, WindowClock } from '../../../src/usage/windows.js'
 import type { Granularity } from '../../../src/usage/types.js'
 
 const t = (iso: string): number => Date.parse(iso)
@@ -32,5 +32,38 @@ describe('fixed UTC windows', () => {
     expect(secondsToReset('minute', 1, t('2026-11-25T10:00:59.001Z'))).toBe(1)
     expect(secondsToReset('minute', 1, t('2026-11-25T10:00:30.500Z'))).toBe(30)
     expect(secondsToReset('day', 1, t('2026-11-25T23:00:00Z'))).toBe(3600)
+  })
+})
+
+describe('WindowClock', () => {
+  const shapes = [{ granularity: 'minute', step: 5 }, { granularity: 'month', step: 1 }, { granularity: 'hour', step: 1 }] as const
+  const expectMatches = (clock: WindowClock, now: number): void => {
+    clock.at(now)
+    shapes.forEach((w, j) => {
+      const s = windowStart(w.granularity, w.step, now)
+      expect(clock.starts[j]).toBe(s)
+      expect(clock.ends[j]).toBe(windowEnd(w.granularity, w.step, s))
+      expect(clock.secondsToReset(j, now)).toBe(secondsToReset(w.granularity, w.step, now))
+    })
+  }
+
+  it('holds the windows of the moment asked, across every boundary and when the clock goes back', () => {
+    const clock = new WindowClock(shapes)
+    const t0 = Date.UTC(2026, 0, 31, 23, 58, 59, 500)
+    // forward through a 5-minute, an hour, a day and a month boundary, a second at a time
+    for (let t = t0; t < t0 + 10 * 60_000; t += 1000) expectMatches(clock, t)
+    // the clock goes back (another instance's skew, a test's injected clock)
+    expectMatches(clock, t0 - 3_600_000)
+    expectMatches(clock, t0)
+  })
+
+  it('recomputes only when a window ended: the arrays are reused', () => {
+    const clock = new WindowClock(shapes)
+    const starts = clock.at(Date.UTC(2026, 5, 1, 12, 0, 1)).starts
+    const before = [...starts]
+    expect(clock.at(Date.UTC(2026, 5, 1, 12, 4, 59)).starts).toBe(starts)
+    expect([...starts]).toEqual(before)
+    clock.at(Date.UTC(2026, 5, 1, 12, 5, 0))
+    expect(starts[0]).toBe(Date.UTC(2026, 5, 1, 12, 5, 0))
   })
 })
