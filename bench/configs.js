@@ -77,6 +77,34 @@ export function smallConfigs (upstream, { redisPrefix } = {}) {
   }
 }
 
+/**
+ * Configs for bench/ab.js: one workspace holding a single-deployment model, the same model
+ * routed among 12 deployments by policies, and the routed model metered by maxToken, so one
+ * agnet process serves every variant and the variants are compared under the same
+ * conditions (same process, same JIT, same moment). `big` adds 997 routed filler models.
+ */
+export function abConfigs (upstream) {
+  // a fresh object per model: shared ones would be written as YAML aliases
+  const routed = () => ({ policies: ['eu-only', 'cpu-x86'], deployments: twelveDeployments(), routing: { strategy: 'latency' } })
+  const cfg = fillers => ({
+    ...base(),
+    network: { rtt: RTT },
+    workspaces: [{
+      name: WORKSPACE,
+      integrations: [integration(upstream)],
+      serviceAccounts: [serviceAccount([BENCH_KEY], false)],
+      policies: [...POLICIES, TOKEN_POLICIES[0]],
+      models: [
+        model('single', oneDeployment),
+        model('routed', routed()),
+        model('metered', { ...routed(), policies: ['eu-only', 'cpu-x86', 'tokens'] }),
+        ...Array.from({ length: fillers }, (_, i) => model(`filler-${i}`, routed()))
+      ]
+    }]
+  })
+  return { small: cfg(0), big: cfg(997) }
+}
+
 export const SCALE = { workspaces: 10_000, modelsPerWorkspace: 10, keysPerWorkspace: 10 }
 
 /**

@@ -37,8 +37,20 @@ export const GOALS = {
   foundationOverFastify: 0.95,
   addedP50Ms: 0.3,
   sseTtfbOverDirect: 2,
-  scaleOverSmall: 0.95
+  scaleOverSmall: 0.95,
+  // issue #4: routing among 12 deployments, and in a config of 1,000 models, within 5% of one deployment
+  routingOverSingle: 0.95,
+  // issue #5: maxToken accounting (memory store) costs at most 10% req/s
+  accountingOverNone: 0.9
 }
+
+/** What one feature costs: scenario `with` against scenario `without`, paired per round. */
+export const FEATURE_COSTS = [
+  { what: 'routing: 4 regions × 3 deployments, policies, latency strategy', with: 'agnet-policies', without: 'agnet-key', target: GOALS.routingOverSingle },
+  { what: 'routing in a config of 1,000 models', with: 'agnet-models-1000', without: 'agnet-key', target: GOALS.routingOverSingle },
+  { what: 'maxToken accounting, memory store', with: 'agnet-full-memory', without: 'agnet-policies', target: GOALS.accountingOverNone },
+  { what: 'maxToken accounting, Redis store', with: 'agnet-full-redis', without: 'agnet-policies', target: null }
+]
 
 /** The scenario standing for "agnet with everything on", the best available one. */
 export function headlineScenario (result) {
@@ -101,13 +113,25 @@ export function summarise (result) {
   }
   if (get('agnet-open') !== undefined) goal(`agnet-open req/s ÷ bare @fastify/http-proxy at -c ${hi} (foundation)`, get('agnet-open').overFastify, GOALS.foundationOverFastify, '>=')
   for (const s of sse) if (s.scenario.startsWith('agnet')) goal(`SSE TTFB ${s.scenario} ÷ direct`, s.ttfbOverDirect, GOALS.sseTtfbOverDirect, '<')
+  const costs = []
+  for (const c of FEATURE_COSTS) {
+    const rps = paired(at(hi), c.with, c.without, r => r.rps)
+    if (rps.length === 0) continue
+    const cpu = paired(at(hi), c.without, c.with, r => r.proxyCpuUsPerReq)
+    const sorted = [...rps].sort((x, y) => x - y)
+    costs.push({ ...c, rounds: rps.length, rps: median(rps), rpsMin: sorted[0], rpsMax: sorted[sorted.length - 1], cpu: median(cpu), addedUs: median(paired(at(hi), c.with, c.without, r => r.proxyCpuUsPerReq, 'diff')) })
+    if (c.target !== null) {
+      goal(`${c.with} req/s ÷ ${c.without} at -c ${hi} (${c.what})`, median(rps), c.target, '>=')
+      goal(`${c.without} CPU µs/req ÷ ${c.with}'s at -c ${hi} (${c.what})`, median(cpu), c.target, '>=')
+    }
+  }
   let scale = null
   if (result.scale) {
     scale = { ...result.scale, overSmall: median(paired(at(hi), 'agnet-scale', 'agnet-key', r => r.rps)), cpuOverSmall: median(paired(at(hi), 'agnet-key', 'agnet-scale', r => r.proxyCpuUsPerReq)) }
     if (Number.isFinite(scale.overSmall)) goal(`agnet-scale req/s ÷ agnet-key at -c ${hi}`, scale.overSmall, GOALS.scaleOverSmall, '>=')
     if (Number.isFinite(scale.cpuOverSmall)) goal(`agnet-scale CPU µs/req: agnet-key's ÷ agnet-scale's at -c ${hi}`, scale.cpuOverSmall, GOALS.scaleOverSmall, '>=')
   }
-  return { connections: conns, hi, throughput, sse, scale, goals, headline }
+  return { connections: conns, hi, throughput, sse, scale, goals, headline, costs }
 }
 
 const f = (v, d = 0) => (Number.isFinite(v) ? v.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d }) : '–')
@@ -121,7 +145,7 @@ export function renderMarkdown (result) {
   const out = []
   out.push(`## agnet benchmark, ${result.startedAt.slice(0, 16).replace('T', ' ')} UTC, commit ${m.commitShort ?? '?'}${m.srcDirty ? ' (+ uncommitted src/ changes)' : ''}`)
   out.push('')
-  out.push(`${m.cores} × ${m.cpuModel}, Node ${m.node}; ${o.rounds} interleaved round(s), ${o.duration} s per run after ${o.warmup} s warm-up, connections ${o.conns.join(', ')}. Generator, proxies and upstream share the machine: compare ratios within this run, not absolute numbers.`)
+  out.push(`${m.cores} × ${m.cpuModel}, Node ${m.node}; ${o.rounds} interleaved round(s), ${o.duration} s per run after ${o.warmup} s warm-up, connections ${o.conns.join(', ')}. ${o.pin ? 'Pinned: proxies on CPU 0, generator and upstream on CPU 1.' : 'Generator, proxies and upstream share the machine: compare ratios within this run, not absolute numbers.'}`)
   out.push('')
   out.push(`### Throughput at -c ${s.hi} (medians of per-round values; ratios paired per round)`)
   out.push('')
@@ -137,6 +161,12 @@ export function renderMarkdown (result) {
   if (skipped.length > 0) {
     out.push('', 'Not measured:')
     for (const x of skipped) out.push(`- ${x.label}: not available — ${x.reason}`)
+  }
+  if (s.costs.length > 0) {
+    out.push('', `### What a feature costs at -c ${s.hi} (the scenario with it ÷ the one without, paired per round)`, '')
+    out.push('| feature | with ÷ without, req/s: median (min–max) | CPU µs/req: without ÷ with | CPU µs added per request |')
+    out.push('|---|---|---|---|')
+    for (const c of s.costs) out.push(`| ${c.what} (${c.with} ÷ ${c.without}, ${c.rounds} rounds) | ${f(c.rps, 3)} (${f(c.rpsMin, 3)}–${f(c.rpsMax, 3)}) | ${f(c.cpu, 3)} | ${signed(c.addedUs, 1)} |`)
   }
   if (s.sse.length > 0) {
     out.push('', `### SSE: ${o.sseStreams} concurrent streams × ${o.sseBatches} batches per round; upstream sends 20 events 1 ms apart + usage + [DONE]`, '')

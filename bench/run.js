@@ -4,7 +4,11 @@
 // only generates load (autocannon's programmatic API) and reads /proc.
 // usage: node bench/run.js [--rounds 3] [--duration 10] [--warmup 3] [--conns 50,1]
 //   [--scenarios a,b,...] [--sse-streams 20] [--sse-batches 5] [--no-sse] [--no-scale-timing]
-//   [--profile] [--dist DIR] [--out FILE]
+//   [--profile] [--pin] [--dist DIR] [--out FILE]
+// --pin gives the proxies (agnet and the reference proxies) CPU 0 and the load generator and
+// upstream CPU 1: each proxy then runs on a core of its own, so its req/s is set by its own
+// cost per request instead of by how the scheduler shares two cores (the cleanest way to
+// measure what one feature costs: compare the paired rows of two configs).
 import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -13,7 +17,7 @@ import autocannon from 'autocannon'
 import { parseArgs, list } from './lib/args.js'
 import { describeMachine } from './lib/machine.js'
 import { procCpuSec, rssKiB, machineTicks, machineDelta } from './lib/procstat.js'
-import { startNode, stopAll } from './lib/children.js'
+import { startNode, stopAll, pin } from './lib/children.js'
 import { request, upstreamCount } from './lib/http.js'
 import { smallConfigs, writeConfig, writeScaleConfig, SCALE, PREFIX } from './configs.js'
 import { SCENARIOS, REQUEST_BODY, CHAT_PATH, SSE_PATH, chatUrl, headersOf, checkScenario, deleteRedisKeys } from './scenarios.js'
@@ -37,9 +41,12 @@ const OPTS = {
   sseBatches: Number(args['sse-batches'] ?? 5),
   scaleTiming: args['no-scale-timing'] === undefined,
   profile: args.profile !== undefined,
+  pin: args.pin !== undefined,
   dist: args.dist ?? null
 }
 const log = (...a) => console.log(...a)
+const PROXY_CPUS = OPTS.pin ? '0' : undefined
+const LOAD_CPUS = OPTS.pin ? '1' : undefined
 
 function selectScenarios () {
   const unknown = OPTS.scenarios.filter(n => !SCENARIOS.some(s => s.name === n))
@@ -143,7 +150,7 @@ function timeCommand (argv) {
 async function startAgnet (env, name, file) {
   const nodeArgs = OPTS.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.join(env.dir, 'prof', name)}`] : []
   const t0 = performance.now()
-  const child = startNode(`agnet-${name}`, [CLI, 'serve', '--config', file, '--port', '0', '--host', '127.0.0.1'], { dir: env.dir, nodeArgs })
+  const child = startNode(`agnet-${name}`, [CLI, 'serve', '--config', file, '--port', '0', '--host', '127.0.0.1'], { dir: env.dir, nodeArgs, cpus: PROXY_CPUS })
   try {
     const m = await child.waitFor(/"msg":"agnet listening"/, { timeoutMs: 180_000, pollMs: 2 })
     const startMs = performance.now() - t0
@@ -193,7 +200,8 @@ async function main () {
   log(`rounds=${OPTS.rounds} duration=${OPTS.duration}s warmup=${OPTS.warmup}s conns=${OPTS.conns} scenarios=${selected.map(s => s.name).join(',')}`)
   log(`servers' logs: ${path.relative(REPO, dir)}/`)
 
-  const upstream = startNode('upstream', [path.join(HERE, 'servers/upstream.js')], { dir })
+  if (OPTS.pin) pin(process.pid, LOAD_CPUS)
+  const upstream = startNode('upstream', [path.join(HERE, 'servers/upstream.js')], { dir, cpus: LOAD_CPUS })
   env.upstreamUrl = (await upstream.waitFor(/upstream on (http\S+)/))[1]
   env.urls.set('upstream', env.upstreamUrl)
   env.pids.set('upstream', upstream.pid)
@@ -202,7 +210,7 @@ async function main () {
   const servers = new Set(selected.map(s => s.server))
   for (const ref of ['fastify-min', 'undici-raw']) {
     if (!servers.has(ref)) continue
-    const c = startNode(ref, [path.join(HERE, `servers/gw-${ref}.js`), env.upstreamUrl, PREFIX], { dir })
+    const c = startNode(ref, [path.join(HERE, `servers/gw-${ref}.js`), env.upstreamUrl, PREFIX], { dir, cpus: PROXY_CPUS })
     env.urls.set(ref, (await c.waitFor(/ on (http\S+)/))[1])
     env.pids.set(ref, c.pid)
   }

@@ -4,7 +4,7 @@
 // reading that file.
 import fs from 'node:fs'
 import path from 'node:path'
-import { spawn } from 'node:child_process'
+import { spawn, execFileSync } from 'node:child_process'
 import { setTimeout as sleep } from 'node:timers/promises'
 
 const children = new Set()
@@ -72,8 +72,8 @@ function tail (file) {
   try { return fs.readFileSync(file, 'utf8').split('\n').slice(-15).join('\n') } catch { return '' }
 }
 
-/** Starts `node args...` with output to <dir>/<name>.log. */
-export function startNode (name, args, { dir, env = {}, nodeArgs = [], cwd } = {}) {
+/** Starts `node args...` with output to <dir>/<name>.log; `cpus` ("0", "1") pins it with taskset. */
+export function startNode (name, args, { dir, env = {}, nodeArgs = [], cwd, cpus } = {}) {
   const logFile = path.join(dir, `${name}.log`)
   const fd = fs.openSync(logFile, 'w')
   const proc = spawn(process.execPath, [...nodeArgs, ...args], {
@@ -82,9 +82,15 @@ export function startNode (name, args, { dir, env = {}, nodeArgs = [], cwd } = {
     stdio: ['ignore', fd, fd]
   })
   fs.closeSync(fd)
+  if (cpus !== undefined) pin(proc.pid, cpus)
   const child = new Child(name, proc, logFile)
   children.add(child)
   return child
+}
+
+/** Pins a process (and the threads it starts later) to a CPU list, e.g. "0" or "1". */
+export function pin (pid, cpus) {
+  execFileSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' })
 }
 
 export async function stopAll () {
