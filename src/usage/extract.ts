@@ -50,16 +50,22 @@ export class UsageMeter {
   private data = ''
   private dataOverflow = false
   // JSON / encoded state: chunks kept while small, then only the tail.
-  private chunks: Buffer[] = []
+  private chunks: Buffer[] | null = null
   private kept = 0
   private seen = 0
   private truncated = false
 
-  constructor (status: number, contentType: string | undefined, contentEncoding: string | undefined) {
+  /** Content-Length of a JSON body: one chunk that long is the whole body, read at once. */
+  private readonly length: number
+  /** The whole body was read as it passed. */
+  private read = false
+
+  constructor (status: number, contentType: string | undefined, contentEncoding: string | undefined, contentLength = -1) {
     this.ok = status >= 200 && status < 300
     this.mode = contentType !== undefined && contentType.toLowerCase().includes('text/event-stream') ? 'sse' : 'json'
     const enc = contentEncoding?.trim().toLowerCase()
     this.encoding = enc === undefined || enc === '' || enc === 'identity' ? null : enc
+    this.length = contentLength
   }
 
   /** Sees one chunk on its way to the client. Never throws. */
@@ -67,7 +73,12 @@ export class UsageMeter {
     if (!this.ok) return
     this.seen += chunk.length
     if (this.mode === 'sse' && this.encoding === null) this.scanSse(chunk)
-    else this.keep(chunk)
+    else if (this.seen === this.length && this.seen === chunk.length && this.encoding === null) {
+      // The usual small answer: the whole body in one chunk. Read it now, while the chunk is
+      // valid, instead of copying it to read at the end.
+      this.read = true
+      this.readJson(chunk)
+    } else this.keep(chunk)
   }
 
   /** The request's usage, from what was seen so far (complete or aborted). */
@@ -77,7 +88,7 @@ export class UsageMeter {
       if (this.partial !== null && !this.skippingLine) this.line(this.partial.toString('utf8'))
       this.partial = null
       this.dispatch()
-    } else {
+    } else if (!this.read) {
       this.readKept()
     }
     return this.result(requestBytes)
@@ -236,19 +247,22 @@ export class UsageMeter {
   // Whole bodies ----------------------------------------------------------------------
 
   private keep (chunk: Buffer): void {
-    this.chunks.push(Buffer.from(chunk))
+    const chunks = this.chunks ??= []
+    chunks.push(Buffer.from(chunk))
     this.kept += chunk.length
     if (this.kept <= MAX_BODY_BYTES) return
     // Too big to keep whole: keep only the tail, where usage objects sit.
     this.truncated = true
-    while (this.chunks.length > 1 && this.kept - (this.chunks[0] as Buffer).length >= TAIL_BYTES) {
-      this.kept -= (this.chunks.shift() as Buffer).length
+    while (chunks.length > 1 && this.kept - (chunks[0] as Buffer).length >= TAIL_BYTES) {
+      this.kept -= (chunks.shift() as Buffer).length
     }
   }
 
   private readKept (): void {
-    let body = this.chunks.length === 1 ? this.chunks[0] as Buffer : Buffer.concat(this.chunks)
-    this.chunks = []
+    const chunks = this.chunks
+    if (chunks === null) return
+    this.chunks = null
+    let body = chunks.length === 1 ? chunks[0] as Buffer : Buffer.concat(chunks)
     if (this.encoding !== null) {
       if (this.truncated) { this.chars += this.seen; return } // a compressed tail cannot be decoded
       const decoded = decode(body, this.encoding)
@@ -262,10 +276,14 @@ export class UsageMeter {
       this.dispatch()
       return
     }
+    this.readJson(body)
+  }
+
+  private readJson (body: Buffer): void {
     // Usage objects are small and found by a scan of the bytes; decoding and parsing the whole
     // body (which may be a large completion or embedding) is only needed to estimate when the
     // provider reported nothing.
-    scanUsageObjects(body, (key, obj) => { if (key === 'usageMetadata') this.gemini(obj); else this.usage(obj, true) })
+    scanUsageObjects(body, this)
     if (this.input >= 0 && (this.output >= 0 || this.total >= 0)) return
     const text = body.toString('utf8')
     if (!this.truncated) {
@@ -278,6 +296,12 @@ export class UsageMeter {
     }
     // Truncated or cut short (aborted): only the usage objects found by the scan count.
     if (this.output < 0 && this.total < 0) this.chars += this.truncated ? this.seen : text.length
+  }
+
+  /** A usage object found by scanUsageObjects. */
+  onUsageObject (key: string, obj: Record<string, unknown>): void {
+    if (key === 'usageMetadata') this.gemini(obj)
+    else this.usage(obj, true)
   }
 
   /** A complete non-streamed JSON answer. */
@@ -323,13 +347,13 @@ function isSpace (c: number | undefined): boolean {
 
 /**
  * Finds `"usage": {...}` and `"usageMetadata": {...}` objects in JSON bytes that may be cut
- * anywhere; calls back in order. Works on the bytes (UTF-8 never puts an ASCII byte inside a
+ * anywhere; hands them to the sink in order. Works on the bytes (UTF-8 never puts an ASCII byte inside a
  * multi-byte character), so only the objects found are decoded.
  */
-export function scanUsageObjects (body: Buffer, found: (key: string, obj: Record<string, unknown>) => void): void {
+export function scanUsageObjects (body: Buffer, sink: { onUsageObject: (key: string, obj: Record<string, unknown>) => void }): void {
   let from = 0
   for (;;) {
-    const at = body.indexOf(USAGE, from)
+    const at = findUsage(body, from)
     if (at < 0) return
     let i = at + USAGE.length
     let key: string
@@ -352,10 +376,23 @@ export function scanUsageObjects (body: Buffer, found: (key: string, obj: Record
     if (close < 0) return
     try {
       const obj: unknown = JSON.parse(body.toString('utf8', i, close + 1))
-      if (isRecord(obj)) found(key, obj)
+      if (isRecord(obj)) sink.onUsageObject(key, obj)
     } catch {}
     from = close + 1
   }
+}
+
+/**
+ * Index of the next `"usage` at or after `from`, or -1. A plain loop: bodies here are mostly a
+ * few hundred bytes, where the native indexOf costs more in its call than in its search.
+ */
+function findUsage (body: Buffer, from: number): number {
+  const last = body.length - USAGE.length
+  for (let i = from; i <= last; i++) {
+    if (body[i] !== QUOTE || body[i + 1] !== 0x75 /* u */) continue
+    if (body[i + 2] === 0x73 && body[i + 3] === 0x61 && body[i + 4] === 0x67 && body[i + 5] === 0x65) return i
+  }
+  return -1
 }
 
 /** Index of the brace closing the object opened at `open`, or -1; aware of strings. */

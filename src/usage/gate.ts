@@ -291,7 +291,8 @@ export function beginUsage (ctx: RequestContext, statusCode: number, headers: Re
   if (ticket === null) return
   const ct = headers['content-type']
   const ce = headers['content-encoding']
-  ticket.meter = new UsageMeter(statusCode, typeof ct === 'string' ? ct : undefined, typeof ce === 'string' ? ce : undefined)
+  const cl = headers['content-length']
+  ticket.meter = new UsageMeter(statusCode, typeof ct === 'string' ? ct : undefined, typeof ce === 'string' ? ce : undefined, typeof cl === 'string' ? Number(cl) : -1)
 }
 
 /** Sees every response chunk of a limited model (no byte is held back). */

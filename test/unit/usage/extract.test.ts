@@ -5,23 +5,30 @@ import { MAX_EVENT_BYTES, UsageMeter } from '../../../src/usage/extract.js'
 const SSE = 'text/event-stream; charset=utf-8'
 const JSON_CT = 'application/json'
 
-function meter (body: string | Buffer, ct: string, opts: { split?: number; status?: number; encoding?: string; requestBytes?: number } = {}): ReturnType<UsageMeter['finish']> {
-  const m = new UsageMeter(opts.status ?? 200, ct, opts.encoding)
-  const buf = typeof body === 'string' ? Buffer.from(body) : body
+/**
+ * Meters `body` as the gateway does: chunk by chunk, each chunk's memory overwritten once it
+ * was written (the socket layer reuses it), with the Content-Length a plain JSON upstream sends
+ * (-1: none, as with chunked or compressed answers).
+ */
+function meter (body: string | Buffer, ct: string, opts: { split?: number; status?: number; encoding?: string; requestBytes?: number; length?: number } = {}): ReturnType<UsageMeter['finish']> {
+  const buf = Buffer.from(typeof body === 'string' ? Buffer.from(body) : body)
+  const m = new UsageMeter(opts.status ?? 200, ct, opts.encoding, opts.length ?? (opts.encoding === undefined ? buf.length : -1))
   const step = opts.split ?? buf.length
-  for (let i = 0; i < buf.length; i += step) m.write(buf.subarray(i, i + step))
+  for (let i = 0; i < buf.length; i += step) {
+    const chunk = buf.subarray(i, i + step)
+    m.write(chunk)
+    chunk.fill(0x7e)
+  }
   return m.finish(opts.requestBytes ?? 0)
 }
 
-/** Every way to cut the body in two must give the same answer as the whole body. */
+/** Every way to cut the body in two must give the same answer as the whole body, with and without Content-Length. */
 function everySplit (body: string, ct: string, requestBytes = 0): ReturnType<UsageMeter['finish']> {
   const whole = meter(body, ct, { requestBytes })
-  const buf = Buffer.from(body)
-  for (let cut = 1; cut < buf.length; cut++) {
-    const m = new UsageMeter(200, ct, undefined)
-    m.write(buf.subarray(0, cut))
-    m.write(buf.subarray(cut))
-    expect(m.finish(requestBytes), `cut at ${cut}`).toEqual(whole)
+  expect(meter(body, ct, { requestBytes, length: -1 }), 'without Content-Length').toEqual(whole)
+  const len = Buffer.byteLength(body)
+  for (let cut = 1; cut < len; cut++) {
+    expect(meter(body, ct, { requestBytes, split: cut }), `cut at ${cut}`).toEqual(whole)
   }
   expect(meter(body, ct, { split: 1, requestBytes })).toEqual(whole)
   return whole
