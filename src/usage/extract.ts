@@ -16,6 +16,7 @@
 // input = ceil(request body bytes / 4), and marks the result estimated.
 import { brotliDecompressSync, constants, gunzipSync, inflateRawSync, inflateSync } from 'node:zlib'
 import type { TokenUsage } from '../run-plane/context.js'
+import { scanUsageObjects } from './scan-usage.js'
 
 export const MAX_EVENT_BYTES = 256 * 1024
 export const MAX_BODY_BYTES = 1024 * 1024
@@ -333,81 +334,4 @@ function decode (body: Buffer, encoding: string): Buffer | null {
     }
   } catch {}
   return null
-}
-
-const USAGE = Buffer.from('"usage')
-const METADATA = Buffer.from('Metadata"')
-const QUOTE = 0x22
-const COLON = 0x3a
-const OPEN_BRACE = 0x7b
-
-function isSpace (c: number | undefined): boolean {
-  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09
-}
-
-/**
- * Finds `"usage": {...}` and `"usageMetadata": {...}` objects in JSON bytes that may be cut
- * anywhere; hands them to the sink in order. Works on the bytes (UTF-8 never puts an ASCII byte inside a
- * multi-byte character), so only the objects found are decoded.
- */
-export function scanUsageObjects (body: Buffer, sink: { onUsageObject: (key: string, obj: Record<string, unknown>) => void }): void {
-  let from = 0
-  for (;;) {
-    const at = findUsage(body, from)
-    if (at < 0) return
-    let i = at + USAGE.length
-    let key: string
-    if (body[i] === QUOTE) {
-      key = 'usage'
-      i++
-    } else if (body.compare(METADATA, 0, METADATA.length, i, i + METADATA.length) === 0) {
-      key = 'usageMetadata'
-      i += METADATA.length
-    } else {
-      from = i
-      continue
-    }
-    while (isSpace(body[i])) i++
-    if (body[i] !== COLON) { from = i; continue }
-    i++
-    while (isSpace(body[i])) i++
-    if (body[i] !== OPEN_BRACE) { from = i; continue }
-    const close = balancedEnd(body, i)
-    if (close < 0) return
-    try {
-      const obj: unknown = JSON.parse(body.toString('utf8', i, close + 1))
-      if (isRecord(obj)) sink.onUsageObject(key, obj)
-    } catch {}
-    from = close + 1
-  }
-}
-
-/**
- * Index of the next `"usage` at or after `from`, or -1. A plain loop: bodies here are mostly a
- * few hundred bytes, where the native indexOf costs more in its call than in its search.
- */
-function findUsage (body: Buffer, from: number): number {
-  const last = body.length - USAGE.length
-  for (let i = from; i <= last; i++) {
-    if (body[i] !== QUOTE || body[i + 1] !== 0x75 /* u */) continue
-    if (body[i + 2] === 0x73 && body[i + 3] === 0x61 && body[i + 4] === 0x67 && body[i + 5] === 0x65) return i
-  }
-  return -1
-}
-
-/** Index of the brace closing the object opened at `open`, or -1; aware of strings. */
-function balancedEnd (body: Buffer, open: number): number {
-  let depth = 0
-  let inString = false
-  const end = Math.min(body.length, open + 16 * 1024)
-  for (let i = open; i < end; i++) {
-    const c = body[i] as number
-    if (inString) {
-      if (c === 92 /* \ */) i++
-      else if (c === 34 /* " */) inString = false
-    } else if (c === 34) inString = true
-    else if (c === 123 || c === 91) depth++
-    else if (c === 125 || c === 93) { depth--; if (depth === 0) return i }
-  }
-  return -1
 }
