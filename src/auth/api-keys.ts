@@ -10,6 +10,15 @@ export function sha256 (secret: string): Buffer {
   return createHash('sha256').update(secret, 'utf8').digest()
 }
 
+/**
+ * A short, one-way stamp of a stored secret digest (16 hex digits of its own sha256): put in
+ * issued tokens to tell which secret they were issued under, it reveals nothing usable about
+ * the secret, and a rotated secret gives another stamp.
+ */
+export function secretStampOf (digest: Buffer): string {
+  return createHash('sha256').update('agnet-client-secret-stamp:').update(digest).digest('hex').slice(0, 16)
+}
+
 /** The `hash:` line of the config for a secret. */
 export function hashLine (secret: string): string {
   return `sha256:${sha256(secret).toString('hex')}`

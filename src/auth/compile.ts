@@ -7,7 +7,7 @@ import { resolve } from 'node:path'
 import type { ApiKeyInput, ConfigInput, ExternalIssuerInput } from '../config/schema.js'
 import type { CompileContext } from '../config/compile-context.js'
 import { parseDuration } from '../config/defaults.js'
-import { sha256 } from './api-keys.js'
+import { sha256, secretStampOf } from './api-keys.js'
 import { HS_ALGS, algorithmsForKey, intersect, keyFromJwk, parseSigningKey, type JwkLike } from './keys.js'
 import type { IdentityRuntime, JwtAlgorithm, Principal, Role, RtApiKey, RtClient, RtExternalIssuer, RtIssuerConfig, RtIssuerKey } from './types.js'
 
@@ -196,11 +196,13 @@ export function compileIdentity (input: ConfigInput, ctx: CompileContext): Ident
         ctx.report([...at, 'clientId'], `client id "${sa.clientId}" is used twice; client ids are unique across workspaces`)
         return
       }
+      const secretDigest = sa.clientSecret !== undefined ? sha256(sa.clientSecret) : Buffer.from(sa.clientSecretHash!.slice(HASH_PREFIX.length), 'hex')
       clients.set(sa.clientId, Object.freeze({
         clientId: sa.clientId,
         workspace: ws.name,
         name: sa.name,
-        secretDigest: sa.clientSecret !== undefined ? sha256(sa.clientSecret) : Buffer.from(sa.clientSecretHash!.slice(HASH_PREFIX.length), 'hex'),
+        secretDigest,
+        secretStamp: secretStampOf(secretDigest),
         principal: Object.freeze({ ...base, credential: 'issued-jwt', scopes: null })
       }))
     })

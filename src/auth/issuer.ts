@@ -15,7 +15,7 @@ export interface OAuthAnswer {
   readonly headers: Readonly<Record<string, string>>
 }
 
-interface RefreshEntry { readonly clientId: string; readonly workspace: string; readonly expMs: number; readonly family: string }
+interface RefreshEntry { readonly clientId: string; readonly workspace: string; readonly secretStamp: string; readonly expMs: number; readonly family: string }
 
 const NO_STORE = Object.freeze({ 'cache-control': 'no-store', pragma: 'no-cache' })
 export const REFRESH_TOKEN_PREFIX = 'agnet_rt_'
@@ -98,7 +98,8 @@ export class TokenIssuer {
     const { privateKey, kid } = this.signingKey(rt)
     const iat = Math.floor(this.now() / 1000)
     const exp = iat + ttlS
-    const token = await new SignJWT({ workspace: client.workspace, client_id: client.clientId })
+    // `sst`: the client secret the token was issued under; verification refuses it once rotated.
+    const token = await new SignJWT({ workspace: client.workspace, client_id: client.clientId, sst: client.secretStamp })
       .setProtectedHeader({ alg: 'ES256', kid, typ: 'JWT' })
       .setIssuer(this.issuerName(rt))
       .setSubject(client.clientId)
@@ -111,7 +112,7 @@ export class TokenIssuer {
 
   private newRefreshToken (rt: Runtime, client: RtClient, family: string): string {
     const token = REFRESH_TOKEN_PREFIX + randomBytes(32).toString('base64url')
-    const entry: RefreshEntry = { clientId: client.clientId, workspace: client.workspace, expMs: this.now() + rt.identity.issuer.refreshTokenTtlS * 1000, family }
+    const entry: RefreshEntry = { clientId: client.clientId, workspace: client.workspace, secretStamp: client.secretStamp, expMs: this.now() + rt.identity.issuer.refreshTokenTtlS * 1000, family }
     boundedSet(this.refresh, sha256(token).toString('hex'), entry, MAX_REFRESH_TOKENS)
     return token
   }
@@ -187,6 +188,7 @@ export class TokenIssuer {
       if (this.revokedFamilies.has(entry.family) || this.now() >= entry.expMs) return oauthError(400, 'invalid_grant', 'The refresh token is unknown, expired or already used.')
       const client = rt.identity.clients.get(entry.clientId)
       if (client === undefined || client.workspace !== entry.workspace) return oauthError(400, 'invalid_grant', 'The service account of this refresh token no longer exists.')
+      if (client.secretStamp !== entry.secretStamp) return oauthError(400, 'invalid_grant', 'The client secret was rotated since this refresh token was issued; ask for a new token with the new secret.')
       // Client credentials are optional on refresh (SDKs send only the token); if sent they must match.
       if (clientId !== undefined && clientId !== '') {
         if (clientId !== client.clientId) return oauthError(400, 'invalid_grant', 'The refresh token was issued to another client.')

@@ -101,9 +101,10 @@ export async function verifyJwt (token: string, identity: IdentityRuntime, deps:
       return failureOf(err)
     }
     if (iatInFuture(verified, nowS, ISSUED_CLOCK_TOLERANCE_S)) return 'invalid'
-    // The service account must still exist, in the same workspace: removing it revokes its tokens.
+    // The service account must still exist, in the same workspace, with the secret the token
+    // was issued under: removing it or rotating its secret revokes its tokens.
     const client = identity.clients.get(verified.sub as string)
-    if (client === undefined || verified.workspace !== client.workspace) return 'invalid'
+    if (client === undefined || verified.workspace !== client.workspace || verified.sst !== client.secretStamp) return 'invalid'
     return { principal: client.principal, expMs: (verified.exp as number) * 1000 }
   }
 

@@ -34,6 +34,11 @@ export interface RtClient {
   readonly name: string
   /** sha256 of the client secret. */
   readonly secretDigest: Buffer
+  /**
+   * Which secret the client has now (a short hash of secretDigest): carried by the tokens
+   * issued to it, so rotating the secret revokes them.
+   */
+  readonly secretStamp: string
   /** Principal of the access tokens issued to this client. */
   readonly principal: Principal
 }
