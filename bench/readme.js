@@ -1,34 +1,41 @@
 #!/usr/bin/env node
 // Renders the README's benchmark table from a results JSON, between the markers
 // <!-- bench:start --> and <!-- bench:end --> (appended at the end when missing); nothing
-// else in the README is touched.
-// usage: node bench/readme.js [bench/results/<file>.json]   (default: the newest full run)
+// else in the README is touched. The newest bench/ab.js result (what routing and token
+// accounting cost) follows the table when there is one.
+// usage: node bench/readme.js [bench/results/<file>.json] [--ab bench/results/<file>-ab.json]
 import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { renderReadmeTable, spliceReadme } from './report.js'
+import { renderAbSummary, renderReadmeTable, spliceReadme } from './report.js'
 
 const HERE = path.dirname(fileURLToPath(import.meta.url))
 const REPO = path.resolve(HERE, '..')
 const README = path.join(REPO, 'README.md')
 
-function newestRun () {
+function newest (kind) {
   const dir = path.join(HERE, 'results')
   const runs = fs.readdirSync(dir)
     .filter(f => f.endsWith('.json') && !f.startsWith('soak-') && !f.includes('-profile'))
     .map(f => ({ f, r: JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) }))
-    .filter(x => x.r.schema === 1 && Array.isArray(x.r.rows))
+    .filter(x => x.r.schema === 1 && Array.isArray(x.r.rows) && (x.r.kind ?? 'full') === kind)
     .sort((a, b) => a.r.startedAt.localeCompare(b.r.startedAt))
-  if (runs.length === 0) throw new Error('no results in bench/results: run `npm run bench` first')
-  return path.join(dir, runs[runs.length - 1].f)
+  return runs.length === 0 ? null : path.join(dir, runs[runs.length - 1].f)
 }
 
-const file = path.resolve(process.argv[2] ?? newestRun())
+const argv = process.argv.slice(2)
+const abAt = argv.indexOf('--ab')
+const abArg = abAt >= 0 ? argv.splice(abAt, 2)[1] : undefined
+const fileArg = argv[0] ?? newest('full')
+if (fileArg === null) throw new Error('no results in bench/results: run `npm run bench` first')
+const file = path.resolve(fileArg)
+const abFile = abArg !== undefined ? path.resolve(abArg) : newest('ab')
 if (!fs.existsSync(README)) {
   console.error(`${README} does not exist yet; nothing rendered`)
   process.exit(1)
 }
 const result = JSON.parse(fs.readFileSync(file, 'utf8'))
-const table = renderReadmeTable(result, path.relative(REPO, file))
+let table = renderReadmeTable(result, path.relative(REPO, file))
+if (abFile !== null) table += '\n\n' + renderAbSummary(JSON.parse(fs.readFileSync(abFile, 'utf8')), path.relative(REPO, abFile))
 fs.writeFileSync(README, spliceReadme(fs.readFileSync(README, 'utf8'), table))
-console.log(`README.md: benchmark table rendered from ${path.relative(REPO, file)}`)
+console.log(`README.md: benchmark table rendered from ${path.relative(REPO, file)}${abFile === null ? '' : ` and ${path.relative(REPO, abFile)}`}`)

@@ -2,7 +2,7 @@
 // verdicts, skipped scenarios and the README splice. No timing is asserted anywhere.
 import { describe, expect, it } from 'vitest'
 // @ts-expect-error bench/ is plain JS ESM without type declarations
-import { median, paired, percentile, renderMarkdown, renderReadmeTable, spliceReadme, summarise } from '../../bench/report.js'
+import { median, paired, percentile, renderAbSummary, renderMarkdown, renderReadmeTable, spliceReadme, summarise } from '../../bench/report.js'
 
 type Row = { round: number, scenario: string, connections: number, rps: number, p50: number, p99: number, proxyCpuUsPerReq: number, valid: boolean }
 const row = (round: number, scenario: string, connections: number, rps: number, p50: number, cpu = 100): Row =>
@@ -82,5 +82,39 @@ describe('bench report', () => {
     const before = '# agnet\n\ntext\n<!-- bench:start -->\nold table\n<!-- bench:end -->\nafter\n'
     expect(spliceReadme(before, 'new table')).toBe('# agnet\n\ntext\n<!-- bench:start -->\nnew table\n<!-- bench:end -->\nafter\n')
     expect(spliceReadme('# agnet\n\n', 'T')).toBe('# agnet\n\n<!-- bench:start -->\nT\n<!-- bench:end -->\n')
+  })
+
+  it('reports what a feature costs from rows paired by round, with the issue targets', () => {
+    const r = fixture()
+    const rows = r.rows as Row[]
+    // routing: 0.96 and 1.00 of agnet-key in req/s → median 0.98; CPU 100 vs 104 and 100
+    rows.push(row(1, 'agnet-key', 50, 5000, 4, 100), row(1, 'agnet-policies', 50, 4800, 4, 104),
+      row(2, 'agnet-key', 50, 5000, 4, 100), row(2, 'agnet-policies', 50, 5000, 4, 100),
+      // accounting: 0.85 and 0.87 of agnet-policies → not within 10%
+      row(1, 'agnet-full-memory', 50, 4080, 4, 120), row(2, 'agnet-full-memory', 50, 4350, 4, 118))
+    ;(r.scenarios as Array<Record<string, unknown>>).push(...['agnet-key', 'agnet-policies', 'agnet-full-memory'].map(name => ({ name, label: name, status: 'ok', reason: null })))
+    const s = summarise(r)
+    const routing = s.costs.find((c: { with: string }) => c.with === 'agnet-policies')
+    expect(routing.rps).toBeCloseTo(0.98, 5)
+    expect(routing.rpsMin).toBeCloseTo(0.96, 5)
+    expect(routing.addedUs).toBeCloseTo(2, 5)
+    const accounting = s.costs.find((c: { with: string }) => c.with === 'agnet-full-memory')
+    expect(accounting.rps).toBeCloseTo(0.86, 2)
+    const goal = (what: string): boolean => s.goals.find((g: { what: string }) => g.what.startsWith(what)).met
+    expect(goal('agnet-policies req/s ÷ agnet-key')).toBe(true)
+    expect(goal('agnet-full-memory req/s ÷ agnet-policies')).toBe(false)
+    expect(s.costs.some((c: { with: string }) => c.with === 'agnet-models-1000')).toBe(false) // not measured, not reported
+    expect(renderMarkdown(r)).toContain('### What a feature costs')
+  })
+
+  it('renders the A/B result for the README', () => {
+    const ab = {
+      machine: { commitShort: 'abc1234' },
+      options: { mode: 'together', pairs: 12, duration: 3 },
+      results: [{ what: 'routing', issue: 4, rps: 0.99, rpsQ1: 0.97, rpsQ3: 1.01, cpu: 0.97, cpuQ1: 0.95, cpuQ3: 0.98, addedUs: 2.6, target: 0.95, met: true }]
+    }
+    const md = renderAbSummary(ab, 'bench/results/x-ab.json')
+    expect(md).toContain('`bench/results/x-ab.json`, commit abc1234, mode together, 12 rounds of 3 s')
+    expect(md).toContain('| routing (#4) | 0.990 [0.970, 1.010] | 0.970 [0.950, 0.980] | +2.6 | ≥ 0.95 | met |')
   })
 })
