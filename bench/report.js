@@ -203,7 +203,7 @@ export function renderAbSummary (ab, resultFile) {
   out.push('')
   out.push('| question | req/s with ÷ without: median [Q1, Q3] | CPU/req without ÷ with: median [Q1, Q3] | CPU µs added | target | |')
   out.push('|---|---|---|---|---|---|')
-  for (const r of ab.results) out.push(`| ${r.what} (#${r.issue}) | ${f(r.rps, 3)} [${f(r.rpsQ1, 3)}, ${f(r.rpsQ3, 3)}] | ${f(r.cpu, 3)} [${f(r.cpuQ1, 3)}, ${f(r.cpuQ3, 3)}] | ${signed(r.addedUs, 1)} | ≥ ${r.target} | ${r.met ? 'met' : 'NOT met'} |`)
+  for (const r of ab.results) out.push(`| ${r.what} | ${f(r.rps, 3)} [${f(r.rpsQ1, 3)}, ${f(r.rpsQ3, 3)}] | ${f(r.cpu, 3)} [${f(r.cpuQ1, 3)}, ${f(r.cpuQ3, 3)}] | ${signed(r.addedUs, 1)} | ≥ ${r.target} | ${r.met ? 'met' : 'NOT met'} |`)
   return out.join('\n')
 }
 

@@ -115,6 +115,6 @@ describe('bench report', () => {
     }
     const md = renderAbSummary(ab, 'bench/results/x-ab.json')
     expect(md).toContain('`bench/results/x-ab.json`, commit abc1234, mode together, 12 rounds of 3 s')
-    expect(md).toContain('| routing (#4) | 0.990 [0.970, 1.010] | 0.970 [0.950, 0.980] | +2.6 | ≥ 0.95 | met |')
+    expect(md).toContain('| routing | 0.990 [0.970, 1.010] | 0.970 [0.950, 0.980] | +2.6 | ≥ 0.95 | met |')
   })
 })
