@@ -1,6 +1,7 @@
 // The Redis store: counters shared by every replica on one Redis. Each check and each add is
-// ONE Lua script over all limits of the model, so check-and-reserve is atomic across
-// replicas (gateway-lessons rule 7). Keys:
+// a Lua script over all limits of the model, so check-and-reserve is atomic across replicas
+// (gateway-lessons rule 7); the checks of one event-loop turn share one call, as do the adds.
+// Keys:
 //   {prefix}u:{<limit key>}:<window start ms>   hash i/o/t: settled usage; expires with its window
 //   {prefix}r:{<limit key>}:<bucket>            hash i/o/t: reservations of requests in flight,
 //                                               by admission time in buckets of a quarter of the
@@ -16,39 +17,51 @@ import { Redis } from 'ioredis'
 import type { RtModelLimits, UsageStoreConfig } from './types.js'
 import type { CheckResult, UsageStore } from './store.js'
 
+// The checks of one event-loop turn, in the order they were made, in one call: ARGV[1] is how
+// many; then per check n, ri, ro, rt, ttl, nb and n × (input, output, total, dryRun), and its
+// n × (nb + 1) keys in KEYS. The answer is every check's [admitted, i, o, t per limit], one
+// after the other. Atomic as a whole, so each check sees the reservations of those before it.
 const CHECK = `
-local n, ri, ro, rt = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-local ttl, nb = tonumber(ARGV[5]), tonumber(ARGV[6])
-local per = nb + 1
-local out = {1}
-local refuse = false
-for j = 1, n do
-  local a = 6 + (j - 1) * 4
-  local li, lo, lt = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
-  local base = (j - 1) * per
-  local u = redis.call('HMGET', KEYS[base + 1], 'i', 'o', 't')
-  local ci, co, ct = tonumber(u[1]) or 0, tonumber(u[2]) or 0, tonumber(u[3]) or 0
-  for b = 2, per do
-    local r = redis.call('HMGET', KEYS[base + b], 'i', 'o', 't')
-    ci = ci + (tonumber(r[1]) or 0)
-    co = co + (tonumber(r[2]) or 0)
-    ct = ct + (tonumber(r[3]) or 0)
-  end
-  out[#out + 1] = ci
-  out[#out + 1] = co
-  out[#out + 1] = ct
-  if ARGV[a + 4] == '0' and ((li > 0 and ci >= li) or (lo > 0 and co >= lo) or (lt > 0 and ct >= lt)) then refuse = true end
-end
-if refuse then
-  out[1] = 0
-elseif ri > 0 or ro > 0 or rt > 0 then
+local m = tonumber(ARGV[1])
+local out = {}
+local ka, aa = 0, 1
+for q = 1, m do
+  local n, ri, ro, rt = tonumber(ARGV[aa + 1]), tonumber(ARGV[aa + 2]), tonumber(ARGV[aa + 3]), tonumber(ARGV[aa + 4])
+  local ttl, nb = tonumber(ARGV[aa + 5]), tonumber(ARGV[aa + 6])
+  local per = nb + 1
+  local first = #out + 1
+  out[first] = 1
+  local refuse = false
   for j = 1, n do
-    local k = KEYS[(j - 1) * per + 2]
-    redis.call('HINCRBY', k, 'i', ri)
-    redis.call('HINCRBY', k, 'o', ro)
-    redis.call('HINCRBY', k, 't', rt)
-    redis.call('PEXPIRE', k, ttl)
+    local a = aa + 6 + (j - 1) * 4
+    local li, lo, lt = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
+    local base = ka + (j - 1) * per
+    local u = redis.call('HMGET', KEYS[base + 1], 'i', 'o', 't')
+    local ci, co, ct = tonumber(u[1]) or 0, tonumber(u[2]) or 0, tonumber(u[3]) or 0
+    for b = 2, per do
+      local r = redis.call('HMGET', KEYS[base + b], 'i', 'o', 't')
+      ci = ci + (tonumber(r[1]) or 0)
+      co = co + (tonumber(r[2]) or 0)
+      ct = ct + (tonumber(r[3]) or 0)
+    end
+    out[#out + 1] = ci
+    out[#out + 1] = co
+    out[#out + 1] = ct
+    if ARGV[a + 4] == '0' and ((li > 0 and ci >= li) or (lo > 0 and co >= lo) or (lt > 0 and ct >= lt)) then refuse = true end
   end
+  if refuse then
+    out[first] = 0
+  elseif ri > 0 or ro > 0 or rt > 0 then
+    for j = 1, n do
+      local k = KEYS[ka + (j - 1) * per + 2]
+      redis.call('HINCRBY', k, 'i', ri)
+      redis.call('HINCRBY', k, 'o', ro)
+      redis.call('HINCRBY', k, 't', rt)
+      redis.call('PEXPIRE', k, ttl)
+    end
+  end
+  ka = ka + n * per
+  aa = aa + 6 + n * 4
 end
 return out
 `
@@ -89,6 +102,16 @@ export interface RedisStoreEvents {
   onState?: (up: boolean, err: Error | null) => void
 }
 
+/** Admission checks of one event-loop turn, sent as one script call. */
+class CheckBatch {
+  readonly keys: string[] = []
+  readonly args: Array<string | number> = [0]
+  readonly waiters: Array<{ readonly limits: number, readonly resolve: (r: CheckResult) => void, readonly reject: (err: unknown) => void }> = []
+}
+
+// A burst larger than this is split over several calls, so one call never holds Redis long.
+const MAX_CHECKS_PER_CALL = 128
+
 /** Settlements of one event-loop turn for one (window key, reservation key) pair, summed. */
 class PendingAdd {
   ai = 0
@@ -109,6 +132,8 @@ export class RedisUsageStore implements UsageStore {
   private everUp = false
   private readonly timeoutMs: number
   private pending = new Map<string, PendingAdd>()
+  /** Checks made this turn, not sent yet. */
+  private checks: CheckBatch | null = null
   /** The next batch (scheduled, not sent yet), and the batches sent and not yet answered. */
   private flushing: Promise<void> | null = null
   private readonly inFlight = new Set<Promise<void>>()
@@ -172,27 +197,56 @@ export class RedisUsageStore implements UsageStore {
     }
   }
 
+  /**
+   * Admission is on every request's critical path: the checks made during one event-loop turn
+   * go to Redis as one script call (in order, atomic as a whole), which under load turns one
+   * call, one command object and one reply per request into one per turn.
+   */
   check (ml: RtModelLimits, starts: readonly number[], ri: number, ro: number, rt: number, now: number): Promise<CheckResult> {
+    let batch = this.checks
+    if (batch === null || batch.waiters.length >= MAX_CHECKS_PER_CALL) {
+      const next = batch = new CheckBatch()
+      this.checks = next
+      setImmediate(() => { void this.sendChecks(next) })
+    }
     // Keys are built now: `starts` is the caller's, valid during this call only.
     const [len, count] = RedisUsageStore.buckets(ml)
     const bucket = Math.floor(now / len)
-    const keys: string[] = []
+    const keys = batch.keys
     for (let j = 0; j < ml.limits.length; j++) {
       const tag = this.tagOf(ml, j)
       keys.push(`${this.prefix}u:${tag}:${starts[j] as number}`)
       for (let b = 0; b < count; b++) keys.push(`${this.prefix}r:${tag}:${bucket - b}`)
     }
-    const args: Array<string | number> = [ml.limits.length, ri, ro, rt, len * count, count]
+    const args = batch.args
+    args.push(ml.limits.length, ri, ro, rt, len * count, count)
     for (const l of ml.limits) args.push(l.input, l.output, l.total, l.dryRun ? '1' : '0')
-    return this.runCheck(keys, args)
+    const waiters = batch.waiters
+    return new Promise<CheckResult>((resolve, reject) => { waiters.push({ limits: ml.limits.length, resolve, reject }) })
   }
 
-  private async runCheck (keys: string[], args: Array<string | number>): Promise<CheckResult> {
-    // A store built by a reload is still connecting: wait for it, within the usual bound.
-    if (!this.everUp) await this.ready(this.timeoutMs)
-    const res = await this.run(CHECK_SHA, CHECK, keys, args)
-    if (!Array.isArray(res)) throw new Error('unexpected answer from the usage script')
-    return res.map(Number)
+  private async sendChecks (batch: CheckBatch): Promise<void> {
+    if (this.checks === batch) this.checks = null
+    batch.args[0] = batch.waiters.length
+    let res: unknown
+    try {
+      // A store built by a reload is still connecting: wait for it, within the usual bound.
+      if (!this.everUp) await this.ready(this.timeoutMs)
+      res = await this.run(CHECK_SHA, CHECK, batch.keys, batch.args)
+    } catch (err) {
+      for (const w of batch.waiters) w.reject(err)
+      return
+    }
+    let at = 0
+    const ok = Array.isArray(res) && res.length === batch.waiters.reduce((a, w) => a + 1 + 3 * w.limits, 0)
+    for (const w of batch.waiters) {
+      if (!ok) { w.reject(new Error('unexpected answer from the usage script')); continue }
+      const end = at + 1 + 3 * w.limits
+      const counts = new Array<number>(end - at)
+      for (let i = at; i < end; i++) counts[i - at] = Number((res as unknown[])[i])
+      at = end
+      w.resolve(counts)
+    }
   }
 
   /**
