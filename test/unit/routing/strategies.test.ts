@@ -72,6 +72,24 @@ describe('latency', () => {
     expect(notDue.order[0]).toBe(0)
   })
 
+  it('orders by expected latency, then the tie-break draw, for any mix of candidates', () => {
+    const pick = mulberry32(3)
+    for (let t = 0; t < 500; t++) {
+      const n = 1 + Math.floor(pick() * 12)
+      // few distinct values, so equal expected latencies (and the tie-break) are common
+      const cands = Array.from({ length: n }, () => cand(Math.floor(pick() * 4) * 10))
+      const hs = Array.from({ length: n }, () => pick() < 0.2 ? health({ ejectedUntil: 9999 }) : pick() < 0.3 ? health() : health({ samples: 3, ewmaMs: Math.floor(pick() * 3) * 5 }))
+      const seed = Math.floor(pick() * 1e9)
+      const got = selectByLatency(input(cands, hs, { rng: mulberry32(seed) })).order
+      // the reference: the same draws, one per healthy candidate in index order, and a plain sort
+      const draws = mulberry32(seed)
+      const healthy = hs.map((h, i) => [h, i] as const).filter(([h]) => h.ejectedUntil <= 1000).map(([, i]) => i)
+      const key = new Map(healthy.map(i => [i, [(cands[i] as CandidateView).rttMs + ((hs[i] as HealthView).samples > 0 ? (hs[i] as HealthView).ewmaMs : 0), draws()] as const]))
+      const want = [...healthy].sort((a, b) => ((key.get(a) as readonly number[])[0] as number) - ((key.get(b) as readonly number[])[0] as number) || ((key.get(a) as readonly number[])[1] as number) - ((key.get(b) as readonly number[])[1] as number))
+      expect(got, `case ${t}`).toEqual(want)
+    }
+  })
+
   it('equal deployments share the load through the tie-break', () => {
     const rng = mulberry32(11)
     const counts = [0, 0, 0]
