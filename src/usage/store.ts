@@ -15,6 +15,8 @@ export interface UsageStore {
    * Reads every limit of `ml` in the windows starting at `starts`; unless a limit that is not
    * a dry run is exhausted, reserves (input, output, total) on each of them. Rejected
    * requests reserve nothing. `now` is the admission time (reservations are kept by it).
+   * `starts` (and `ttlMs` of add) are the model's shared window arrays: read them during the
+   * call, never keep them.
    */
   check (ml: RtModelLimits, starts: readonly number[], ri: number, ro: number, rt: number, now: number): CheckResult | Promise<CheckResult>
   /**
