@@ -57,7 +57,8 @@ export function expandEnv (value: string, env: NodeJS.ProcessEnv, missing: (name
   })
 }
 
-function listYamlFiles (dir: string, out: string[]): void {
+/** The YAML files of a config folder, in load order (hidden entries skipped). */
+export function listYamlFiles (dir: string, out: string[]): void {
   for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
     if (entry.name.startsWith('.')) continue
     const p = join(dir, entry.name)

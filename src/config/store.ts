@@ -7,7 +7,8 @@ import { watch, type FSWatcher } from 'node:fs'
 import { dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Dispatcher } from 'undici'
-import { loadConfig, ConfigError, type LoadedConfig } from './load.js'
+import { ConfigError, type LoadedConfig } from './load.js'
+import { loadConfigOffThread } from './load-off-thread.js'
 import { compileRuntime } from './compile.js'
 import type { Runtime } from './runtime.js'
 import { DispatcherRegistry } from '../proxy/dispatchers.js'
@@ -60,7 +61,7 @@ export class ConfigStore extends EventEmitter {
   get loaded (): boolean { return this.runtime !== null }
 
   private async build (): Promise<Runtime> {
-    const loaded = loadConfig(this.source, { env: this.opts.env })
+    const loaded = await loadConfigOffThread(this.source, { env: this.opts.env })
     const regions = mockRegions(loaded)
     const mockUrls = regions.length > 0 && this.opts.ensureMocks !== undefined ? await this.opts.ensureMocks(regions) : undefined
     return compileRuntime(loaded, {
