@@ -2,7 +2,8 @@ import type { Command } from 'commander'
 import { serve } from '../server.js'
 import { ConfigError, formatProblem } from '../config/load.js'
 
-function portOf (v: string | undefined): number | undefined {
+/** --port / AGNET_PORT: a TCP port number, or undefined when not given. */
+export function portOf (v: string | undefined): number | undefined {
   if (v === undefined || v === '') return undefined
   const n = Number(v)
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`invalid port "${v}"`)

@@ -11,6 +11,7 @@ import { looksLikeJwt } from '../auth/carriers.js'
 import { IdentityServices } from '../auth/authenticate.js'
 import { EdgeError } from '../errors.js'
 import { parseDuration } from '../config/defaults.js'
+import { portOf } from './serve.js'
 
 async function withRuntime<T> (path: string, fn: (rt: Runtime) => Promise<T>, portOverride?: number): Promise<T> {
   const dispatchers = new DispatcherRegistry()
@@ -28,13 +29,6 @@ function configPath (o: { config?: string }): string {
   const p = o.config ?? process.env.AGNET_CONFIG
   if (p === undefined || p === '') throw new Error('give the config with -c <path> (or AGNET_CONFIG)')
   return p
-}
-
-function portOf (v: string | undefined): number | undefined {
-  if (v === undefined || v === '') return undefined
-  const n = Number(v)
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`invalid port "${v}"`)
-  return n
 }
 
 function isoOrNull (s: unknown): string | null {

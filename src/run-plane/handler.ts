@@ -129,7 +129,7 @@ export class RunPlane implements ExchangeOwner {
     if (model === null || ctx.candidates === null) return
     ctx.totalTimer = setTimeout(onTotalTimeout, model.timeouts.totalMs, ctx, this)
     // With more than one candidate the body is kept (up to routing.replayBodyLimit) so a
-    // failover can send it again; otherwise it is streamed.
+    // failover can send it again; otherwise it is streamed unless it came whole (failover.ts).
     prepareBody(ctx, this.bodyReady)
   }
 

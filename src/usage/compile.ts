@@ -48,12 +48,13 @@ export function compileUsage (input: ConfigInput, ctx: CompileContext): UsageRun
       const key = `${ws.name}/${m.name}`
       limited.add(key)
       const totalMs = parseDuration(m.timeouts?.total, defaultTotal)
+      const clock = new WindowClock(limits)
       models.set(key, Object.freeze({
         model: key,
         limits: Object.freeze(limits),
-        policyHeader: limits.some(l => l.granularity === 'month') ? null : policyHeaderOf(limits, 0),
+        policyHeader: limits.some(l => l.granularity === 'month') ? null : policyHeaderOf(limits, clock, 0),
         reserveTtlMs: totalMs + RESERVE_SLACK_MS,
-        clock: new WindowClock(limits),
+        clock,
         rateLimitItems: Object.freeze(rateLimitItemsOf(limits))
       }))
     }

@@ -16,7 +16,7 @@ import type { CheckResult, UsageStore } from './store.js'
 import { MemoryUsageStore } from './store-memory.js'
 import { RedisUsageStore } from './store-redis.js'
 import { UsageMeter } from './extract.js'
-import { isExhausted, policyHeaderOf, rateLimitHeaderOf } from './headers.js'
+import { isExhausted, policyHeaderAt, rateLimitHeaderOf } from './headers.js'
 
 export interface UsageOptions {
   logger?: Logger | null
@@ -219,7 +219,7 @@ function decideLate (ctx: RequestContext, services: UsageServices, ticket: Usage
 function decide (ctx: RequestContext, services: UsageServices, ticket: UsageTicket, counts: CheckResult, now: number): EdgeError | null {
   const ml = ticket.limits
   const limits = ml.limits
-  ctx.addHeader('ratelimit-policy', ml.policyHeader ?? policyHeaderOf(limits, now))
+  ctx.addHeader('ratelimit-policy', policyHeaderAt(ml, now))
   ctx.addHeader('ratelimit', rateLimitHeaderOf(ml, counts, now))
   const stats = services.stats
   if (counts[0] === 0) {
@@ -270,7 +270,7 @@ function storeFailed (ctx: RequestContext, services: UsageServices, ticket: Usag
     })
   }
   // Open: admitted unchecked, nothing reserved; its usage is still added if the store is back by then.
-  ctx.addHeader('ratelimit-policy', ticket.limits.policyHeader ?? policyHeaderOf(ticket.limits.limits, services.now()))
+  ctx.addHeader('ratelimit-policy', policyHeaderAt(ticket.limits, services.now()))
   ticket.ri = 0
   ticket.ro = 0
   ticket.rt = 0

@@ -4,23 +4,28 @@
 // One item per checked threshold of every maxToken policy (dry-run ones included: they report).
 // "tokens" is not a registered quota unit; clients that do not know it still read q, w, r, t.
 import type { RateLimitItem, RtModelLimits, RtTokenLimit } from './types.js'
-import { windowEnd, windowStart } from './windows.js'
+import type { WindowClock } from './windows.js'
 
 const DIMENSIONS = ['input', 'output', 'total'] as const
 
-function windowSeconds (l: RtTokenLimit, now: number): number {
-  const start = windowStart(l.granularity, l.step, now)
-  return Math.round((windowEnd(l.granularity, l.step, start) - start) / 1000)
-}
-
-/** The RateLimit-Policy value; `now` only matters for month windows (their length varies). */
-export function policyHeaderOf (limits: readonly RtTokenLimit[], now: number): string {
+/**
+ * The RateLimit-Policy value: window lengths come from `clock` at `now` (they only vary for
+ * month windows, whose value compile.ts therefore does not fix in advance).
+ */
+export function policyHeaderOf (limits: readonly RtTokenLimit[], clock: WindowClock, now: number): string {
+  clock.at(now)
   const items: string[] = []
-  for (const l of limits) {
-    const w = windowSeconds(l, now)
+  for (let j = 0; j < limits.length; j++) {
+    const l = limits[j] as RtTokenLimit
+    const w = Math.round(((clock.ends[j] as number) - (clock.starts[j] as number)) / 1000)
     for (const d of DIMENSIONS) if (l[d] > 0) items.push(`"${l.policy}:${d}";q=${l[d]};w=${w};qu="tokens"`)
   }
   return items.join(', ')
+}
+
+/** The RateLimit-Policy value of a model at `now`: fixed at compile time unless a month window is involved. */
+export function policyHeaderAt (ml: RtModelLimits, now: number): string {
+  return ml.policyHeader ?? policyHeaderOf(ml.limits, ml.clock, now)
 }
 
 /** The RateLimit items of a model's limits, built once when the config is compiled. */

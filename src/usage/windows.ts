@@ -25,12 +25,6 @@ export function windowEnd (granularity: Granularity, step: number, start: number
   return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + step, 1)
 }
 
-/** Whole seconds from `now` to the end of its window, at least 1 (Retry-After, RateLimit t=). */
-export function secondsToReset (granularity: Granularity, step: number, now: number): number {
-  const end = windowEnd(granularity, step, windowStart(granularity, step, now))
-  return Math.max(1, Math.ceil((end - now) / 1000))
-}
-
 interface WindowShape {
   readonly granularity: Granularity
   readonly step: number
@@ -74,7 +68,7 @@ export class WindowClock {
     return this
   }
 
-  /** Whole seconds from `now` to the end of limit j's window, at least 1 (call at(now) first). */
+  /** Whole seconds from `now` to the end of limit j's window, at least 1 (Retry-After, RateLimit t=); call at(now) first. */
   secondsToReset (j: number, now: number): number {
     return Math.max(1, Math.ceil(((this.ends[j] as number) - now) / 1000))
   }

@@ -1,5 +1,5 @@
-// A model with one deployment has nothing to fail over to: its request body is streamed to
-// the upstream as it arrives, not collected first.
+// A model with one deployment has nothing to fail over to: a request body still arriving is
+// streamed to the upstream as it comes, not collected first.
 import http from 'node:http'
 import { once } from 'node:events'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'

@@ -63,6 +63,17 @@ function send (parts: Array<string | (() => Promise<void>)>): Promise<void> {
 const body = JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hi' }] })
 const head = `POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n`
 
+/** Sends the headers and 10 body bytes, and the rest only once `after` happened at the gateway. */
+async function inTwoPieces (candidates: number, after: keyof Hooks): Promise<Seen> {
+  let release: () => void = () => {}
+  const gate = new Promise<void>(resolve => { release = resolve })
+  const seen = nextRequest(candidates, { [after]: () => { release() } })
+  const sending = send([head + body.slice(0, 10), async () => { await gate }, body.slice(10)])
+  const s = await seen
+  await sending
+  return s
+}
+
 describe('prepareBody with one deployment', () => {
   it('keeps a body that came whole in its first chunk as one Buffer', async () => {
     const seen = nextRequest(1)
@@ -73,13 +84,8 @@ describe('prepareBody with one deployment', () => {
   })
 
   it('streams a body still arriving, first bytes included', async () => {
-    let release: () => void = () => {}
-    const gate = new Promise<void>(resolve => { release = resolve })
     // The rest of the body is sent only once the verdict came: it cannot wait for the whole body.
-    const seen = nextRequest(1, { onVerdict: () => { release() } })
-    const sending = send([head + body.slice(0, 10), async () => { await gate }, body.slice(10)])
-    const s = await seen
-    await sending
+    const s = await inTwoPieces(1, 'onVerdict')
     expect(s.body).toBe('stream')
     expect(s.rest.toString()).toBe(body)
   })
@@ -87,13 +93,8 @@ describe('prepareBody with one deployment', () => {
 
 describe('prepareBody with several deployments', () => {
   it('keeps the whole body for replay even when it arrives in pieces', async () => {
-    let release: () => void = () => {}
-    const gate = new Promise<void>(resolve => { release = resolve })
     // The rest is sent once the first piece was read: the body surely comes in two chunks.
-    const seen = nextRequest(3, { onFirstData: () => { release() } })
-    const sending = send([head + body.slice(0, 10), async () => { await gate }, body.slice(10)])
-    const s = await seen
-    await sending
+    const s = await inTwoPieces(3, 'onFirstData')
     expect(Buffer.isBuffer(s.body)).toBe(true)
     expect((s.body as Buffer).toString()).toBe(body)
   })

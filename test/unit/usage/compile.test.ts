@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest'
 import { loadConfig, ConfigError, type ConfigProblem } from '../../../src/config/load.js'
 import { compileRuntime } from '../../../src/config/compile.js'
 import { DispatcherRegistry } from '../../../src/proxy/dispatchers.js'
+import { policyHeaderAt } from '../../../src/usage/headers.js'
 
 function compile (yaml: string): ReturnType<typeof compileRuntime> {
   const p = join(mkdtempSync(join(tmpdir(), 'agnet-usage-')), 'agnet.yaml')
@@ -46,7 +47,12 @@ describe('compiling maxToken policies', () => {
   it('a month window has no static RateLimit-Policy (its length varies)', () => {
     const rt = compile(config(`      - { name: a, type: maxToken, maxTokens: { granularity: month, total: 100 } }
       - { name: b, type: maxToken, maxTokens: { granularity: hour, total: 1 } }`))
-    expect(rt.usage.models.get('acme/m')?.policyHeader).toBeNull()
+    const ml = rt.usage.models.get('acme/m')
+    expect(ml?.policyHeader).toBeNull()
+    // Written per request from the window of the moment: February 2026 has 28 days, March 31.
+    const header = (iso: string): string => policyHeaderAt(ml as NonNullable<typeof ml>, Date.parse(iso))
+    expect(header('2026-02-10T00:00:00Z')).toBe('"a:total";q=100;w=2419200;qu="tokens", "b:total";q=1;w=3600;qu="tokens"')
+    expect(header('2026-03-31T23:59:59Z')).toBe('"a:total";q=100;w=2678400;qu="tokens", "b:total";q=1;w=3600;qu="tokens"')
   })
 
   it('refuses a policy that checks nothing and a Redis URL that is not one, naming the place', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { secondsToReset, windowEnd, windowStart, WindowClock } from '../../../src/usage/windows.js'
+import { windowEnd, windowStart, WindowClock } from '../../../src/usage/windows.js'
 import type { Granularity } from '../../../src/usage/types.js'
 
 const t = (iso: string): number => Date.parse(iso)
@@ -28,10 +28,12 @@ describe('fixed UTC windows', () => {
   }
 
   it('seconds to reset round up and are at least 1', () => {
+    const secondsToReset = (g: Granularity, step: number, now: number): number => new WindowClock([{ granularity: g, step }]).at(now).secondsToReset(0, now)
     expect(secondsToReset('minute', 1, t('2026-11-25T10:00:00.000Z'))).toBe(60)
     expect(secondsToReset('minute', 1, t('2026-11-25T10:00:59.001Z'))).toBe(1)
     expect(secondsToReset('minute', 1, t('2026-11-25T10:00:30.500Z'))).toBe(30)
     expect(secondsToReset('day', 1, t('2026-11-25T23:00:00Z'))).toBe(3600)
+    expect(secondsToReset('month', 1, t('2026-02-28T23:59:59.500Z'))).toBe(1)
   })
 })
 
@@ -43,7 +45,7 @@ describe('WindowClock', () => {
       const s = windowStart(w.granularity, w.step, now)
       expect(clock.starts[j]).toBe(s)
       expect(clock.ends[j]).toBe(windowEnd(w.granularity, w.step, s))
-      expect(clock.secondsToReset(j, now)).toBe(secondsToReset(w.granularity, w.step, now))
+      expect(clock.secondsToReset(j, now)).toBe(Math.max(1, Math.ceil((windowEnd(w.granularity, w.step, s) - now) / 1000)))
     })
   }
 
