@@ -102,6 +102,12 @@ export async function serve (opts: ServeOptions = {}): Promise<Served> {
   }
 
   logger.info({ port, config: usingDefault ? 'embedded default' : source, generation: store.current.generation }, 'agnet listening')
+  const identity = store.current.identity
+  if (!identity.required) {
+    logger.warn({ declaredOpen: identity.declaredOpen }, identity.declaredOpen
+      ? 'the run plane is open (auth.open: true): every caller may use every model without a credential'
+      : 'the run plane is open: no API key, service account or external issuer is configured, so every caller may use every model without a credential; set auth.open: true to say this is intended, or configure a credential')
+  }
   if (usingDefault && opts.banner !== false) {
     const key = env.AGNET_DEMO_KEY ?? ''
     const lines = [

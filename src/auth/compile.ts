@@ -217,9 +217,14 @@ export function compileIdentity (input: ConfigInput, ctx: CompileContext): Ident
     if (compiled !== null) external.set(ei.issuer, compiled)
   })
 
+  const anyCredential = apiKeys.size > 0 || anyServiceAccount || external.size > 0
+  const open = input.auth?.open
+  if (open === true && anyCredential) ctx.report(['auth', 'open'], 'the run plane is declared open but credentials are configured; remove `auth.open: true` or the credentials')
   return Object.freeze({
-    // No credential configured at all: the run plane stays open (local experiments, most tests).
-    required: apiKeys.size > 0 || anyServiceAccount || external.size > 0,
+    // Open only when said so, or when no credential is configured at all and nothing says
+    // otherwise (local experiments, most tests). `open: false` fails closed.
+    required: open === undefined ? anyCredential : !open,
+    declaredOpen: open === true,
     apiKeys,
     clients,
     external,

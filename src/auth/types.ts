@@ -79,8 +79,10 @@ export interface RtIssuerConfig {
 }
 
 export interface IdentityRuntime {
-  /** When false (no key, user, service account or issuer configured) the run plane is open. */
+  /** When false the run plane is open: no credential configured at all, or `auth.open: true`. */
   readonly required: boolean
+  /** The config says `auth.open: true`: the run plane is open on purpose, not by omission. */
+  readonly declaredOpen: boolean
   /** API keys by the hex sha256 of their secret. */
   readonly apiKeys: ReadonlyMap<string, RtApiKey>
   /** Service accounts by OAuth client id. */

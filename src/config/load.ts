@@ -116,6 +116,11 @@ function parseFile (file: string, problems: ConfigProblem[]): ParsedFile | null 
     }
     out.docs.push({ doc, lines, value })
   }
+  // An empty file is what a truncate-then-write leaves for a moment: it is never a config, so
+  // a reload that catches it refuses (and retries) instead of serving a config without it.
+  if (out.docs.length === 0 && !list.some(d => d.errors.length > 0)) {
+    problems.push({ file, line: null, column: null, field: '', message: 'the file is empty (no YAML document, or only comments); a config file must hold at least one mapping', kind: 'empty-file' })
+  }
   return out
 }
 

@@ -8,6 +8,8 @@ export interface ConfigProblem {
   column: number | null
   field: string
   message: string
+  /** Set for a file with no document: a reload that meets it may be looking at a file mid-write. */
+  kind?: 'empty-file'
 }
 
 export class ConfigError extends Error {

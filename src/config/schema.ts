@@ -209,6 +209,7 @@ export const Config = Type.Object({
     routing: Type.Optional(Routing)
   }, { additionalProperties: false, description: 'Defaults for every model.' })),
   auth: Type.Optional(Type.Object({
+    open: Type.Optional(Type.Boolean({ description: 'Whether the run plane is open (no credential checked). Unset: open exactly when no API key, service account or external issuer is configured. true: open, stated on purpose (an error while any credential is configured); a reload may then open a run plane that required credentials. false: credentials are always required, so with none configured every run-plane request is refused with 401.' })),
     issuer: Type.Optional(Type.Object({
       issuer: Type.Optional(Type.String({ maxLength: 2048, description: 'The `iss` of issued tokens (default: the public URL).' })),
       tokenTtl: Type.Optional({ ...Duration, description: 'Access token lifetime (default 2h).' }),

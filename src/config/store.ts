@@ -1,8 +1,11 @@
 // Holds the live Runtime and replaces it atomically. A reload parses, validates and compiles
 // a whole new snapshot; only a fully valid one is swapped in, so a bad edit is refused and
-// the last good config keeps serving (gateway-lessons rule 8). In-flight requests keep the
-// snapshot they started with.
+// the last good config keeps serving. In-flight requests keep the snapshot they started with.
+// Two more rules keep a reload from doing harm by accident: the files must hold still while
+// they are read (no generation is built from a file mid-write), and the reload guard refuses
+// a config that would open the run plane or drop every workspace or model.
 import { EventEmitter } from 'node:events'
+import { setTimeout as delay } from 'node:timers/promises'
 import { watch, type FSWatcher } from 'node:fs'
 import { dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -12,6 +15,8 @@ import { loadConfigOffThread } from './load-off-thread.js'
 import { compileRuntime } from './compile.js'
 import type { Runtime } from './runtime.js'
 import { DispatcherRegistry } from '../proxy/dispatchers.js'
+import { checkReload, ReloadRefusedError } from './reload-guard.js'
+import { listSource, missingFiles, sameStamps, stamp, type Stamps } from './snapshot.js'
 
 /** The embedded default: config/default.yaml in the package. */
 export const DEFAULT_CONFIG_PATH = fileURLToPath(new URL('../../config/default.yaml', import.meta.url))
@@ -21,6 +26,12 @@ export interface StoreOptions {
   portOverride?: number
   /** Starts mock providers for "mock://<region>" URLs and returns their base URLs. */
   ensureMocks?: (regions: string[]) => Promise<ReadonlyMap<string, string>>
+  /** How long the files must stay unchanged before a reload reads them (default 100 ms). */
+  settleMs?: number
+  /** How long a reload waits for a file of the serving config that vanished to come back (default 500 ms). */
+  missingGraceMs?: number
+  /** How long a reload keeps waiting for files that keep changing or stay empty before it gives up (default 5 s). */
+  settleTimeoutMs?: number
 }
 
 export type ReloadResult = { ok: true; generation: number } | { ok: false; error: ConfigError | Error }
@@ -73,14 +84,72 @@ export class ConfigStore extends EventEmitter {
     })
   }
 
+  /** The files a load reads or may read: the source's listing and every file of the serving config. */
+  private candidates (extra: readonly string[] = []): Set<string> {
+    const out = new Set(listSource(this.source))
+    for (const f of this.runtime?.files ?? []) out.add(f)
+    for (const f of extra) out.add(f)
+    return out
+  }
+
+  /**
+   * Builds a runtime from files that held still: stamped, left alone for `settleMs`, stamped
+   * again, read, stamped a third time. Any difference means a writer is at work: start over.
+   * An empty file or a vanished file of the serving config may be a write in progress too, so
+   * each is given time before the load is refused. The first load does not wait (settle 0).
+   */
+  private async buildSettled (settleMs: number): Promise<Runtime> {
+    const deadline = Date.now() + (this.opts.settleTimeoutMs ?? 5000)
+    let waitedForMissing = false
+    let extra: readonly string[] = []
+    for (;;) {
+      const files = this.candidates(extra)
+      const before = stamp(files)
+      if (settleMs > 0) await delay(settleMs)
+      const settled: Stamps = settleMs > 0 ? stamp(files) : before
+      const inTime = Date.now() < deadline
+      if (!sameStamps(before, settled) && inTime) { this.emit('reload-unsettled', 'changing'); continue }
+      const vanished = this.runtime === null ? [] : missingFiles(settled).filter(f => this.runtime?.files.includes(f) === true)
+      if (vanished.length > 0 && !waitedForMissing && inTime) {
+        waitedForMissing = true
+        this.emit('reload-unsettled', 'missing')
+        // Editors and sync tools put a file back within moments; a removal stays removed.
+        const until = Date.now() + (this.opts.missingGraceMs ?? 500)
+        while (Date.now() < until && missingFiles(stamp(vanished)).length > 0) await delay(Math.min(25, Math.max(1, until - Date.now())))
+        continue
+      }
+      let rt: Runtime
+      try {
+        rt = await this.build()
+      } catch (err) {
+        const emptyFile = err instanceof ConfigError && err.problems.some(p => p.kind === 'empty-file')
+        if (emptyFile && settleMs > 0 && Date.now() < deadline) {
+          this.emit('reload-unsettled', 'empty')
+          await delay(settleMs)
+          continue
+        }
+        throw err
+      }
+      const after = stamp(this.candidates(rt.files))
+      if (sameStamps(settled, after)) return rt
+      if (Date.now() >= deadline) throw new Error(`the config files kept changing for ${this.opts.settleTimeoutMs ?? 5000} ms; not loaded`)
+      // A file changed while it was read, or the load found files (manifests) not stamped yet.
+      extra = rt.files
+      this.emit('reload-unsettled', 'changed-while-read')
+    }
+  }
+
   /** First load: throws ConfigError on a bad config. */
   async load (): Promise<Runtime> {
-    const rt = await this.build()
+    const rt = await this.buildSettled(0)
     this.swap(rt)
     return rt
   }
 
-  /** Reload: never throws; a bad config is refused and reported. Concurrent calls coalesce. */
+  /**
+   * Reload: never throws; a bad config, or one the reload guard refuses, is reported and the
+   * last good config keeps serving. Concurrent calls coalesce.
+   */
   async reload (): Promise<ReloadResult> {
     if (this.reloading !== null) {
       this.again = true
@@ -90,8 +159,11 @@ export class ConfigStore extends EventEmitter {
       let result: ReloadResult
       do {
         this.again = false
+        this.emit('reload-started')
         try {
-          const rt = await this.build()
+          const rt = await this.buildSettled(this.opts.settleMs ?? 100)
+          const refusal = this.runtime === null ? null : checkReload(this.runtime, rt)
+          if (refusal !== null) throw new ReloadRefusedError(refusal)
           this.swap(rt)
           this.reloads.ok++
           result = { ok: true, generation: rt.generation }

@@ -9,6 +9,7 @@ import type { ConfigStore } from '../config/store.js'
 import type { RtDeployment, RtModel, RtWorkspace } from '../config/runtime.js'
 import type { FastifyInstance } from 'fastify'
 import type { RequestContext } from '../run-plane/context.js'
+import { ReloadRefusedError } from '../config/reload-guard.js'
 
 /** Seconds; LLM answers range from milliseconds (cached, mock) to minutes (reasoning, long streams). */
 export const LATENCY_BUCKETS: readonly number[] = Object.freeze([0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300])
@@ -113,7 +114,7 @@ export class GatewayMetrics {
   private readonly store: ConfigStore
   private openStreams = 0
   private readonly onReloaded: () => void
-  private readonly onReloadFailed: () => void
+  private readonly onReloadFailed: (err: unknown) => void
   /** Bound once: the run plane calls it when an event-stream response starts. */
   readonly streamOpened: (ctx: RequestContext) => void
   /** Bound once: the run plane calls it when a request finishes. */
@@ -143,8 +144,13 @@ export class GatewayMetrics {
     this.reloads = new Counter({ name: 'agnet_config_reloads_total', help: 'Config reloads by result: ok (swapped in) or failed (refused; the last good config keeps serving).', labelNames: ['result'], registers: [r] })
     this.reloads.inc({ result: 'ok' }, 0)
     this.reloads.inc({ result: 'failed' }, 0)
+    const guarded = new Counter({ name: 'agnet_config_reloads_guarded_total', help: 'Valid configs a reload refused because they would open the run plane (opens-run-plane) or drop every workspace or model; each is also counted as a failed reload.', labelNames: ['reason'], registers: [r] })
+    for (const reason of ['opens-run-plane', 'removes-every-workspace', 'removes-every-model']) guarded.inc({ reason }, 0)
     this.onReloaded = () => { this.reloads.inc({ result: 'ok' }) }
-    this.onReloadFailed = () => { this.reloads.inc({ result: 'failed' }) }
+    this.onReloadFailed = (err: unknown) => {
+      this.reloads.inc({ result: 'failed' })
+      if (err instanceof ReloadRefusedError) guarded.inc({ reason: err.reason })
+    }
     store.on('reloaded', this.onReloaded)
     store.on('reload-failed', this.onReloadFailed)
 

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
-import { ConfigStore } from '../../src/config/store.js'
+import { ConfigStore, type StoreOptions } from '../../src/config/store.js'
 import { buildApp, type App, type AppOptions } from '../../src/app.js'
 import { createLogger } from '../../src/observability/logger.js'
 import { MockFleetManager } from '../../src/server.js'
@@ -26,10 +26,10 @@ export function writeConfig (yaml: string, dir = mkdtempSync(join(tmpdir(), 'agn
   return p
 }
 
-export async function startGateway (yaml: string, opts: AppOptions & { env?: NodeJS.ProcessEnv } = {}): Promise<TestGateway> {
-  const configPath = writeConfig(yaml)
+export async function startGateway (yaml: string, opts: AppOptions & { env?: NodeJS.ProcessEnv, store?: StoreOptions, configPath?: string } = {}): Promise<TestGateway> {
+  const configPath = opts.configPath ?? writeConfig(yaml)
   const mocks = new MockFleetManager()
-  const store = new ConfigStore(configPath, { env: opts.env ?? process.env, ensureMocks: async r => await mocks.ensure(r) })
+  const store = new ConfigStore(configPath, { ...opts.store, env: opts.env ?? process.env, ensureMocks: async r => await mocks.ensure(r) })
   await store.load()
   const logs: string[] = []
   const destination = new Writable({ write (chunk: Buffer, _enc, cb) { logs.push(...chunk.toString().split('\n').filter(Boolean)); cb() } })

@@ -184,3 +184,24 @@ spec:
     expect(problems[0]?.message).toMatch(/unsupported kind "Agent"/)
   })
 })
+
+describe('empty files', () => {
+  it('refuses an empty file, a file of blanks and a file of comments only, naming the file', () => {
+    for (const text of ['', '\n\n  \n', '# only a comment\n# and another\n', '---\n...\n']) {
+      const d = dir()
+      const p = file(d, 'agnet.yaml', text)
+      const problems = problemsOf(() => loadConfig(p, { env: {} }))
+      expect(problems).toHaveLength(1)
+      expect(problems[0]).toMatchObject({ file: p, kind: 'empty-file' })
+      expect(problems[0]?.message).toMatch(/empty/)
+    }
+  })
+
+  it('refuses an empty file in a config folder beside a good one', () => {
+    const d = dir()
+    file(d, 'a.yaml', GOOD)
+    const empty = file(d, 'b.yaml', '')
+    const problems = problemsOf(() => loadConfig(d, { env: { OAI_KEY: 'k' } }))
+    expect(problems.map(p => [p.file, p.kind])).toEqual([[empty, 'empty-file']])
+  })
+})
