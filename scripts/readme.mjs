@@ -71,10 +71,10 @@ export function renderConfigReference (schema) {
   return parts.join('\n')
 }
 
-/** The error codes agnet answers itself, from the catalogue. */
+/** The error answers agnet gives itself, one row per catalogue entry (a code may answer with several statuses). */
 export function renderErrorCodes (catalogue) {
-  const lines = ['| Code | Status | Retryable | Default message |', '|---|---|---|---|']
-  for (const [code, e] of Object.entries(catalogue)) lines.push(`| \`${code}\` | ${e.status} | ${e.retryable ? 'yes' : 'no'} | ${cell(e.message)} |`)
+  const lines = ['| Code | Status | Retryable | Default message | Action (`action`) | Do not (`do_not`) |', '|---|---|---|---|---|---|']
+  for (const e of Object.values(catalogue)) lines.push(`| \`${e.code}\` | ${e.status} | ${e.retryable ? 'yes' : 'no'} | ${cell(e.message)} | ${cell(e.action)} | ${cell(e.doNot)} |`)
   return lines.join('\n') + '\n'
 }
 
@@ -99,7 +99,7 @@ export function between (readme, name) {
 
 async function main () {
   const schema = JSON.parse(readFileSync(`${REPO}schema/agnet.schema.json`, 'utf8'))
-  const { CATALOGUE } = await import(pathToFileURL(`${REPO}dist/errors.js`).href)
+  const { CATALOGUE } = await import(pathToFileURL(`${REPO}dist/core/errors.js`).href)
   let readme = readFileSync(`${REPO}README.md`, 'utf8')
   readme = splice(readme, 'config-reference', renderConfigReference(schema))
   readme = splice(readme, 'error-codes', renderErrorCodes(CATALOGUE))

@@ -8,12 +8,14 @@ import { RunPlane, type RunPlaneServices } from './run-plane/handler.js'
 import { isRunPlanePath } from './run-plane/target.js'
 import type { ConfigStore } from './config/store.js'
 import { IdentityServices } from './auth/authenticate.js'
-import { registerIdentityRoutes } from './auth/routes.js'
+import { registerIdentityRoutes } from './control-plane/oauth.js'
 import { RoutingServices } from './routing/plan.js'
 import { UsageServices } from './usage/gate.js'
 import { registerUsageMetrics } from './usage/metrics.js'
-import { EdgeError, edgeErrorBody, controlPlaneErrorBody } from './errors.js'
-import { requestIdFor, type RequestContext } from './run-plane/context.js'
+import { EdgeError, errorIdForStatus } from './core/errors.js'
+import { controlPlaneErrorBody, controlPlaneErrorHeaders, edgeErrorBody, edgeErrorHeaders, rawEdgeErrorResponse } from './core/render-error.js'
+import { requestIdFor } from './core/request-id.js'
+import type { RequestObserver } from './core/request-record.js'
 import { createLogger } from './observability/logger.js'
 import { isControlPlanePath, registerControlPlane } from './control-plane/plugin.js'
 import { GatewayMetrics, composeObservers, registerMetricsRoute } from './observability/metrics.js'
@@ -22,7 +24,7 @@ import { registerPlayground } from './playground/routes.js'
 export interface AppOptions {
   logger?: Logger
   /** Sees every finished run-plane request (metrics, tests). */
-  observe?: (ctx: RequestContext, outcome: string) => void
+  observe?: RequestObserver
   /** Serve /metrics and count every request (default true; off only to measure its cost). */
   metrics?: boolean
   /** Clock of the token-usage windows (ms since epoch); tests inject one. */
@@ -44,6 +46,9 @@ export interface App {
 }
 
 const RUN_ALIAS = '/run/'
+const HEADERS_TOO_LARGE = new EdgeError('HEADERS_TOO_LARGE')
+const BAD_FRAMING = new EdgeError('BAD_FRAMING')
+const ROUTE_NOT_FOUND = new EdgeError('ROUTE_NOT_FOUND')
 
 export async function buildApp (store: ConfigStore, opts: AppOptions = {}): Promise<App> {
   const runtime = store.current
@@ -90,12 +95,11 @@ export async function buildApp (store: ConfigStore, opts: AppOptions = {}): Prom
     }
   })
 
-  // Framing the parser refuses (CL+TE, bad chunking, oversized headers) gets a JSON 400/431.
+  // Framing the parser refuses (CL+TE, bad chunking, oversized headers) gets a JSON 400/431,
+  // written on the socket: there is no response object at this level.
   const onClientError = (err: NodeJS.ErrnoException, socket: import('node:stream').Duplex): void => {
     if (!socket.writable || (err.code === 'ECONNRESET')) { socket.destroy(); return }
-    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400
-    const body = JSON.stringify(edgeErrorBody(new EdgeError('BAD_REQUEST', status === 431 ? 'Request headers are too large.' : 'The request framing is invalid.', { status }), requestIdFor(undefined)))
-    socket.end(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\ncontent-type: application/json\r\nx-blaxel-source: platform\r\nx-blaxel-error-code: BAD_REQUEST\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`)
+    socket.end(rawEdgeErrorResponse(err.code === 'HPE_HEADER_OVERFLOW' ? HEADERS_TOO_LARGE : BAD_FRAMING, requestIdFor(undefined)))
   }
 
   fastify.get('/healthz', async () => ({ status: 'ok' }))
@@ -107,22 +111,25 @@ export async function buildApp (store: ConfigStore, opts: AppOptions = {}): Prom
   registerMetricsRoute(fastify, metrics)
   if (metrics !== null) registerUsageMetrics(metrics.registry, services.usage)
   registerPlayground(fastify)
-  registerControlPlane(fastify, store, services)
+  registerControlPlane(fastify, store, { logger, identity: services.identity, routing: services.routing })
   registerIdentityRoutes(fastify, store, services.identity)
 
   fastify.setNotFoundHandler((req, reply) => {
     const id = requestIdFor(req.headers['x-request-id'])
     if (req.url.startsWith('/v0/') || req.url === '/v0' || req.url.startsWith('/api/')) {
-      void reply.code(404).header('x-request-id', id).send(controlPlaneErrorBody(404, `No route ${req.method} ${req.url.split('?')[0] ?? ''}.`))
+      const err = new EdgeError('ROUTE_NOT_FOUND', `No route ${req.method} ${req.url.split('?')[0] ?? ''}.`)
+      void reply.code(err.status).headers(controlPlaneErrorHeaders(err, id)).send(controlPlaneErrorBody(err))
       return
     }
-    const err = new EdgeError('ROUTE_NOT_FOUND')
-    void reply.code(404).header('x-blaxel-source', 'platform').header('x-blaxel-error-code', err.code).header('x-request-id', id).send(edgeErrorBody(err, id))
+    void reply.code(ROUTE_NOT_FOUND.status).headers(edgeErrorHeaders(ROUTE_NOT_FOUND, id)).send(edgeErrorBody(ROUTE_NOT_FOUND, id))
   })
   fastify.setErrorHandler((err: Error & { statusCode?: number }, req, reply) => {
     const status = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500
     if (status >= 500) logger.error({ err, url: req.url.split('?')[0] }, 'control-plane error')
-    void reply.code(status).send(controlPlaneErrorBody(status, status >= 500 ? 'agnet failed to handle the request.' : err.message))
+    const entry = errorIdForStatus(status)
+    const answer = err instanceof EdgeError ? err : new EdgeError(entry, entry === 'INTERNAL_ERROR' ? undefined : err.message)
+    const id = requestIdFor(req.headers['x-request-id'])
+    void reply.code(answer.status).headers(controlPlaneErrorHeaders(answer, id)).send(controlPlaneErrorBody(answer))
   })
 
   await fastify.ready()

@@ -1,6 +1,6 @@
 // Stage: may this principal call this model? Pure: principal × workspace × model → decision.
-import { EdgeError } from '../errors.js'
-import type { Principal } from '../auth/types.js'
+import { EdgeError } from '../core/errors.js'
+import type { Principal } from '../core/identity.js'
 
 const FORBIDDEN_WORKSPACE = new EdgeError('FORBIDDEN', 'This credential has no access to this workspace.')
 const FORBIDDEN_MODEL = new EdgeError('FORBIDDEN', 'This credential is not allowed to call this model (key scopes).')

@@ -2,7 +2,7 @@
 // Hashing first means the Map lookup never compares secrets; the final timingSafeEqual is
 // the constant-time confirmation the lookup alone would not give.
 import { createHash, hash, randomBytes, timingSafeEqual } from 'node:crypto'
-import type { Principal, RtApiKey } from './types.js'
+import type { Principal, RtApiKey } from '../core/identity.js'
 
 export const API_KEY_PREFIX = 'agnet_'
 

@@ -2,10 +2,9 @@
 // Fast path (sync, no allocation beyond one sha256): an API key found by digest, or a JWT
 // already verified (bounded cache keyed by the token and the config generation). Only a
 // JWT seen for the first time, or a JWKS fetch, returns a Promise.
-import type { RequestContext } from '../run-plane/context.js'
-import type { Runtime } from '../config/runtime.js'
-import type { Principal, RtExternalIssuer } from './types.js'
-import { EdgeError } from '../errors.js'
+import type { Runtime } from '../core/runtime.js'
+import type { Principal, RtExternalIssuer } from '../core/identity.js'
+import { EdgeError } from '../core/errors.js'
 import { CarrierProblem, isB64Token, looksLikeJwt, readCredential } from './carriers.js'
 import { checkApiKey } from './api-keys.js'
 import { TokenCache } from './token-cache.js'
@@ -128,15 +127,24 @@ function keyAnswer (v: ReturnType<typeof checkApiKey>): Principal | EdgeError {
 // Only a workspace name is ever logged from the header: a token pasted there has other characters.
 const WORKSPACE_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/
 
-export function authenticate (ctx: RequestContext, services: IdentityServices): Principal | EdgeError | Promise<Principal | EdgeError> {
-  const rt = ctx.runtime
-  // The path's workspace is authoritative (SPEC §4); a disagreeing X-Blaxel-Workspace is only noted.
-  const claimed = ctx.req.headers['x-blaxel-workspace']
-  if (claimed !== undefined && ctx.workspaceName !== null && claimed !== ctx.workspaceName) {
-    ctx.claimedWorkspace = typeof claimed === 'string' && WORKSPACE_NAME.test(claimed) ? claimed : '(invalid)'
-  }
+/**
+ * X-Blaxel-Workspace when it disagrees with the workspace of the path, for the log: the path's
+ * workspace is the one that counts. null when they agree or the header is absent; "(invalid)"
+ * when the header is no workspace name.
+ */
+export function claimedWorkspace (header: string | string[] | undefined, pathWorkspace: string): string | null {
+  if (header === undefined || header === pathWorkspace) return null
+  return typeof header === 'string' && WORKSPACE_NAME.test(header) ? header : '(invalid)'
+}
+
+/**
+ * Who is calling, from the request's raw headers: the principal, or the error to answer. Both
+ * planes call it, so they accept exactly the same credentials. Only a JWT seen for the first
+ * time (or a JWKS fetch) returns a Promise.
+ */
+export function authenticate (rawHeaders: readonly string[], rt: Runtime, services: IdentityServices): Principal | EdgeError | Promise<Principal | EdgeError> {
   if (!rt.identity.required) return ANONYMOUS
-  const token = readCredential(ctx.req.rawHeaders)
+  const token = readCredential(rawHeaders)
   if (typeof token !== 'string') {
     if (token === CarrierProblem.None) return REQUIRED
     if (token === CarrierProblem.Repeated) return REPEATED

@@ -9,7 +9,7 @@ import type { CompileContext } from '../config/compile-context.js'
 import { parseDuration } from '../config/defaults.js'
 import { sha256, secretStampOf } from './api-keys.js'
 import { HS_ALGS, algorithmsForKey, intersect, keyFromJwk, parseSigningKey, type JwkLike } from './keys.js'
-import type { IdentityRuntime, JwtAlgorithm, Principal, Role, RtApiKey, RtClient, RtExternalIssuer, RtIssuerConfig, RtIssuerKey } from './types.js'
+import type { IdentityRuntime, JwtAlgorithm, Principal, Role, RtApiKey, RtClient, RtExternalIssuer, RtIssuerConfig, RtIssuerKey } from '../core/identity.js'
 
 type Path = Array<string | number>
 

@@ -4,10 +4,10 @@
 // every token handed out so far.
 import { createPublicKey, generateKeyPairSync, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto'
 import { SignJWT } from 'jose'
-import type { Runtime } from '../config/runtime.js'
+import type { Runtime } from '../core/runtime.js'
 import { sha256 } from './api-keys.js'
 import { ecThumbprint } from './keys.js'
-import type { RtClient } from './types.js'
+import type { RtClient } from '../core/identity.js'
 
 export interface OAuthAnswer {
   readonly status: number

@@ -2,7 +2,7 @@
 // most once per cool-down, concurrent misses sharing one fetch. A request never causes a
 // fetch of its own: while the endpoint is down or slow, known keys keep working from the
 // cache and unknown kids are refused without waiting once the cool-down has started.
-import type { JwtAlgorithm, RtIssuerKey } from './types.js'
+import type { JwtAlgorithm, RtIssuerKey } from '../core/identity.js'
 import { keyFromJwk, type JwkLike } from './keys.js'
 
 const EMPTY: readonly RtIssuerKey[] = Object.freeze([])

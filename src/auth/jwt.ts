@@ -4,7 +4,7 @@
 // algorithm, iss, aud, exp and nbf. Headers that point at keys elsewhere (jwk, jku, x5u,
 // x5c) are refused outright: a token never chooses its own key.
 import { jwtVerify, type JWTPayload, type KeyObject } from 'jose'
-import type { IdentityRuntime, JwtAlgorithm, Principal, Role, RtExternalIssuer, RtIssuerKey } from './types.js'
+import type { IdentityRuntime, JwtAlgorithm, Principal, Role, RtExternalIssuer, RtIssuerKey } from '../core/identity.js'
 import type { RemoteJwks } from './jwks.js'
 
 export type JwtFailure = 'invalid' | 'expired'

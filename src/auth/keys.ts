@@ -1,7 +1,7 @@
 // Parsing of verification and signing keys, once per config load (node:crypto KeyObjects;
 // jose turns each into a CryptoKey once and caches it per key object).
 import { createPrivateKey, createPublicKey, createHash, type JsonWebKey, type KeyObject } from 'node:crypto'
-import type { JwtAlgorithm, RtIssuerKey } from './types.js'
+import type { JwtAlgorithm, RtIssuerKey } from '../core/identity.js'
 
 const RSA_ALGS: readonly JwtAlgorithm[] = ['RS256', 'RS384', 'RS512', 'PS256']
 export const HS_ALGS: readonly JwtAlgorithm[] = ['HS256', 'HS384', 'HS512']

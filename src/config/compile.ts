@@ -3,7 +3,7 @@
 // cannot see (duplicates, dangling references, reserved names) are reported with their place.
 import { dirname } from 'node:path'
 import type { ConfigInput, DeploymentInput, ModelInput, WorkspaceInput } from './schema.js'
-import type { RtDeployment, RtFlavor, RtIntegration, RtModel, RtPolicy, RtRegion, RtRouting, RtServer, RtTimeouts, RtWorkspace, Runtime } from './runtime.js'
+import type { RtDeployment, RtFlavor, RtIntegration, RtModel, RtPolicy, RtRegion, RtRouting, RtServer, RtTimeouts, RtWorkspace, Runtime } from '../core/runtime.js'
 import type { CompileContext } from './compile-context.js'
 import { ConfigError, type ConfigProblem, type LoadedConfig } from './load.js'
 import { DEFAULT_BODY_LIMIT, DEFAULT_PORT, DEFAULT_REGIONS, DEFAULT_ROUTING, DEFAULT_TIMEOUTS, RESERVED_WORKSPACE_NAMES, parseBytes, parseDuration, providerInfo } from './defaults.js'

@@ -1,5 +1,6 @@
 // Defaults of the network and of providers, and the parsers of durations and sizes.
 import type { RegionInput } from './schema.js'
+import type { CredentialStyle } from '../core/runtime.js'
 
 export const DEFAULT_REGIONS: readonly RegionInput[] = Object.freeze([
   { name: 'us-pdx-1', location: 'Portland', country: 'US', continent: 'NA', flavors: [{ type: 'cpu', name: 'x86' }, { type: 'gpu', name: 't4' }] },
@@ -18,7 +19,7 @@ export const DEFAULT_ROUTING = Object.freeze({ strategy: 'latency' as const, max
 export const DEFAULT_BODY_LIMIT = 32 * 1024 * 1024
 export const DEFAULT_PORT = 8080
 
-export type CredentialStyle = 'bearer' | 'x-api-key' | 'x-goog-api-key' | 'api-key'
+export type { CredentialStyle }
 
 export interface ProviderInfo {
   /** Where the provider answers when no base URL is configured. */

@@ -4,7 +4,7 @@
 // authentication off or drop every route while the operator believes nothing changed, so the
 // store refuses it and keeps the last good config. A restart with the same files is allowed:
 // then the operator is looking, and the start-up line says the run plane is open.
-import type { Runtime } from './runtime.js'
+import type { Runtime } from '../core/runtime.js'
 
 export type ReloadRefusalReason = 'opens-run-plane' | 'removes-every-workspace' | 'removes-every-model'
 

@@ -2,7 +2,7 @@
 // configured regions: a policy naming any other place would allow nothing), the regions, and
 // the region agnet detects the caller in.
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import type { Runtime } from '../config/runtime.js'
+import type { Runtime } from '../core/runtime.js'
 import { cpState } from './request.js'
 
 const CONTINENTS: Readonly<Record<string, string>> = {

@@ -2,9 +2,10 @@
 // `agnet run`) choose a default path; GET /integrations/connections[/{name}]: the workspace's
 // connections, never with their secret.
 import type { FastifyInstance } from 'fastify'
-import type { RtIntegration, RtWorkspace, Runtime } from '../config/runtime.js'
+import type { RtIntegration, RtWorkspace, Runtime } from '../core/runtime.js'
 import { PROVIDERS } from '../config/defaults.js'
-import { CpError, cpState, iso, requireWorkspace } from './request.js'
+import { cpState, iso, requireWorkspace } from './request.js'
+import { EdgeError } from '../core/errors.js'
 
 export interface IntegrationEndpoint { method: string; body: string; models: unknown[]; ignoreModels: unknown[] }
 
@@ -64,14 +65,14 @@ export function registerIntegrationRoutes (app: FastifyInstance): void {
     const state = cpState(req)
     const ws = requireWorkspace(state)
     const ic = ws.integrations.get(req.params.name)
-    if (ic === undefined) throw new CpError(404, `Integration connection "${req.params.name.slice(0, 64)}" not found in workspace "${ws.name}".`)
+    if (ic === undefined) throw new EdgeError('RESOURCE_NOT_FOUND', `Integration connection "${req.params.name.slice(0, 64)}" not found in workspace "${ws.name}".`)
     return connectionResource(ic, ws, state.runtime)
   })
 
   app.get<{ Params: { type: string } }>('/integrations/:type', async (req) => {
     cpState(req)
     const def = integrationDefinition(req.params.type)
-    if (def === null) throw new CpError(404, `Integration "${req.params.type.slice(0, 64)}" not found; known: ${[...DEFINITIONS.keys()].join(', ')}.`)
+    if (def === null) throw new EdgeError('RESOURCE_NOT_FOUND', `Integration "${req.params.type.slice(0, 64)}" not found; known: ${[...DEFINITIONS.keys()].join(', ')}.`)
     return def
   })
 }

@@ -4,7 +4,7 @@
 // Cursors are opaque, bound to the query that opened them, and expire after 24 h, as Blaxel's.
 import { createHash } from 'node:crypto'
 import type { FastifyRequest } from 'fastify'
-import { CpError } from './request.js'
+import { EdgeError } from '../core/errors.js'
 
 export const PAGINATED_SINCE = '2026-04-28'
 const VERSION = /^(\d{4})-(\d{2})-(\d{2})$/
@@ -22,7 +22,7 @@ export function apiVersion (req: FastifyRequest): string | null {
   const m = VERSION.exec(v.trim())
   const date = m === null ? null : new Date(`${v.trim()}T00:00:00Z`)
   if (m === null || date === null || Number.isNaN(date.getTime()) || date.toISOString().slice(0, 10) !== v.trim()) {
-    throw new CpError(400, `Unknown API version "${v.slice(0, 32)}". Send Blaxel-Version as a date such as ${PAGINATED_SINCE}, or omit it.`, { error: 'invalid_api_version' })
+    throw new EdgeError('INVALID_API_VERSION', `Unknown API version "${v.slice(0, 32)}". Send Blaxel-Version as a date such as ${PAGINATED_SINCE}, or omit it.`)
   }
   return v.trim()
 }
@@ -52,7 +52,7 @@ function fingerprint (scope: string, sort: string, q: string, status: string): s
 function queryString (req: FastifyRequest, name: string): string | null {
   const v = (req.query as Record<string, unknown> | null)?.[name]
   if (v === undefined) return null
-  if (typeof v !== 'string') throw new CpError(400, `Query parameter "${name}" must be given once.`)
+  if (typeof v !== 'string') throw new EdgeError('BAD_REQUEST', `Query parameter "${name}" must be given once.`)
   return v
 }
 
@@ -81,10 +81,10 @@ function matches (item: Listable, q: string): boolean {
 export function renderList<I extends Listable, T> (req: FastifyRequest, scope: string, items: readonly I[], render: (item: I) => T, now = Date.now()): T[] | ListPage<T> {
   const sortRaw = queryString(req, 'sort')
   const sort = sortRaw ?? 'createdAt:desc'
-  if (!SORTS.has(sort)) throw new CpError(400, `Unknown sort "${sort.slice(0, 32)}"; use one of ${[...SORTS].join(', ')}.`)
+  if (!SORTS.has(sort)) throw new EdgeError('BAD_REQUEST', `Unknown sort "${sort.slice(0, 32)}"; use one of ${[...SORTS].join(', ')}.`)
   const statusRaw = queryString(req, 'status')
   const statuses = statusRaw === null || statusRaw.trim() === '' ? null : new Set(statusRaw.split(',').map(s => s.trim().toUpperCase()))
-  if (statuses !== null) for (const s of statuses) if (!STATUSES.has(s)) throw new CpError(400, `Unknown status "${s.slice(0, 32)}"; known: ${[...STATUSES].join(', ')}.`)
+  if (statuses !== null) for (const s of statuses) if (!STATUSES.has(s)) throw new EdgeError('BAD_REQUEST', `Unknown status "${s.slice(0, 32)}"; known: ${[...STATUSES].join(', ')}.`)
   if (!isPaginated(req)) return items.map(render)
 
   const qRaw = (queryString(req, 'q') ?? '').trim().toLowerCase()
@@ -94,7 +94,7 @@ export function renderList<I extends Listable, T> (req: FastifyRequest, scope: s
   let limit = DEFAULT_LIMIT
   if (limitRaw !== null) {
     const n = Number(limitRaw)
-    if (!Number.isInteger(n) || n < 1) throw new CpError(400, `"limit" must be a positive integer (at most ${MAX_LIMIT}).`)
+    if (!Number.isInteger(n) || n < 1) throw new EdgeError('BAD_REQUEST', `"limit" must be a positive integer (at most ${MAX_LIMIT}).`)
     limit = Math.min(n, MAX_LIMIT)
   }
   const statusKey = statuses === null || statuses.size === STATUSES.size ? '' : [...statuses].sort().join(',')
@@ -105,10 +105,10 @@ export function renderList<I extends Listable, T> (req: FastifyRequest, scope: s
     let body: CursorBody | null = null
     try { body = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as CursorBody } catch { body = null }
     if (body === null || typeof body !== 'object' || !Number.isInteger(body.o) || body.o < 0 || typeof body.f !== 'string' || typeof body.t !== 'number') {
-      throw new CpError(400, 'The cursor is malformed; start again without it.')
+      throw new EdgeError('BAD_REQUEST', 'The cursor is malformed; start again without it.')
     }
-    if (body.f !== fp) throw new CpError(400, 'The cursor belongs to another query (workspace, sort, q or status); start again without it.')
-    if (now - body.t > CURSOR_TTL_MS) throw new CpError(400, 'The cursor is older than 24 hours; start again without it.')
+    if (body.f !== fp) throw new EdgeError('BAD_REQUEST', 'The cursor belongs to another query (workspace, sort, q or status); start again without it.')
+    if (now - body.t > CURSOR_TTL_MS) throw new EdgeError('BAD_REQUEST', 'The cursor is older than 24 hours; start again without it.')
     offset = body.o
   }
   const selected = items.filter(i => (statusKey === '' || (statuses as Set<string>).has(i.status)) && (q === '' || matches(i, q)))

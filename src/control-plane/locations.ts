@@ -1,7 +1,7 @@
 // GET /locations: the simulated regions in Blaxel's LocationResponse shape (a bare array on
 // every API version, as Blaxel's).
 import type { FastifyInstance } from 'fastify'
-import type { RtRegion } from '../config/runtime.js'
+import type { RtRegion } from '../core/runtime.js'
 import { cpState } from './request.js'
 
 export interface LocationResource {

@@ -2,10 +2,11 @@
 // workspace. `metadata.url` is agnet's run URL for the model, so `bl run`, the Go SDK and the
 // mk3 code path of the TS SDKs all send their inference through agnet.
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import type { RtModel, RtWorkspace, Runtime } from '../config/runtime.js'
+import type { RtModel, RtWorkspace, Runtime } from '../core/runtime.js'
 import { decideModelAccess } from '../access/decide.js'
-import { CpError, cpState, iso, publicBaseUrl, requireWorkspace } from './request.js'
+import { cpState, iso, publicBaseUrl, requireWorkspace } from './request.js'
 import { renderList, type Listable } from './lists.js'
+import { EdgeError } from '../core/errors.js'
 
 export interface ModelResource {
   metadata: {
@@ -92,8 +93,8 @@ export function registerModelRoutes (app: FastifyInstance): void {
     const state = cpState(req)
     const ws = requireWorkspace(state)
     const model = ws.models.get(req.params.name)
-    if (model === undefined) throw new CpError(404, `Model "${req.params.name.slice(0, 64)}" not found in workspace "${ws.name}".`)
-    if (decideModelAccess(state.principal, model.name) !== null) throw new CpError(403, `This credential is not allowed to use model "${model.name}" (key scopes).`)
+    if (model === undefined) throw new EdgeError('WORKLOAD_NOT_FOUND', `Model "${req.params.name.slice(0, 64)}" not found in workspace "${ws.name}".`)
+    if (decideModelAccess(state.principal, model.name) !== null) throw new EdgeError('FORBIDDEN', `This credential is not allowed to use model "${model.name}" (key scopes).`)
     return modelResource(model, ws, state.runtime, publicBaseUrl(req, state.runtime))
   })
 }

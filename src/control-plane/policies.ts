@@ -1,10 +1,11 @@
 // GET /policies, GET /policies/{name} and GET /policies/{name}/usages: the workspace's
 // policies in Blaxel's Policy shape, with the usage counts the listing carries.
 import type { FastifyInstance } from 'fastify'
-import type { RtPolicy, RtWorkspace, Runtime } from '../config/runtime.js'
+import type { RtPolicy, RtWorkspace, Runtime } from '../core/runtime.js'
 import type { PolicyInput } from '../config/schema.js'
-import { CpError, cpState, iso, requireWorkspace } from './request.js'
+import { cpState, iso, requireWorkspace } from './request.js'
 import { renderList, type Listable } from './lists.js'
+import { EdgeError } from '../core/errors.js'
 
 export interface PolicyResource {
   metadata: { name: string; displayName: string; workspace: string; labels: Record<string, string>; createdAt: string; updatedAt: string; createdBy: string; updatedBy: string }
@@ -55,7 +56,7 @@ export function registerPolicyRoutes (app: FastifyInstance): void {
 
   const find = (ws: RtWorkspace, name: string): RtPolicy => {
     const p = ws.policies.get(name)
-    if (p === undefined) throw new CpError(404, `Policy "${name.slice(0, 64)}" not found in workspace "${ws.name}".`)
+    if (p === undefined) throw new EdgeError('RESOURCE_NOT_FOUND', `Policy "${name.slice(0, 64)}" not found in workspace "${ws.name}".`)
     return p
   }
 

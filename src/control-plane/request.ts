@@ -2,13 +2,14 @@
 // is served from, authentication with the run plane's own stage, and the workspace it is
 // about. Kept apart from the routes so each route file is only its JSON shape.
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import type { Runtime, RtWorkspace } from '../config/runtime.js'
-import type { Principal } from '../auth/types.js'
-import { authenticate } from '../auth/authenticate.js'
-import type { RunPlaneServices } from '../run-plane/handler.js'
+import type { Logger } from 'pino'
+import type { Runtime, RtWorkspace } from '../core/runtime.js'
+import type { Principal } from '../core/identity.js'
+import { EdgeError } from '../core/errors.js'
+import { controlPlaneErrorBody, controlPlaneErrorHeaders } from '../core/render-error.js'
+import { requestIdFor } from '../core/request-id.js'
+import { authenticate, type IdentityServices } from '../auth/authenticate.js'
 import { decideWorkspaceAccess } from '../access/decide.js'
-import { EdgeError, controlPlaneErrorBody } from '../errors.js'
-import { RequestContext, requestIdFor } from '../run-plane/context.js'
 
 /** Per-request state of the control plane; `null` until the preHandler ran. */
 export interface CpState {
@@ -25,26 +26,10 @@ declare module 'fastify' {
   }
 }
 
-/** A control-plane answer other than 200: rendered as {"code","error","message"}. */
-export class CpError extends Error {
-  readonly status: number
-  readonly errorName: string | null
-  readonly headers: Readonly<Record<string, string>> | null
-
-  constructor (status: number, message: string, opts?: { error?: string; headers?: Record<string, string> }) {
-    super(message)
-    this.status = status
-    this.errorName = opts?.error ?? null
-    this.headers = opts?.headers ?? null
-  }
-}
-
-export function sendCpError (reply: FastifyReply, err: CpError, requestId: string): FastifyReply {
-  const body = controlPlaneErrorBody(err.status, err.message)
-  if (err.errorName !== null) body.error = err.errorName
-  void reply.code(err.status).header('x-request-id', requestId).header('cache-control', 'no-store')
-  if (err.headers !== null) for (const k in err.headers) void reply.header(k, err.headers[k] as string)
-  return reply.send(body)
+/** Writes a catalogue error in the control plane's shape. */
+export function sendCpError (reply: FastifyReply, err: EdgeError, requestId: string): FastifyReply {
+  void reply.code(err.status).headers(controlPlaneErrorHeaders(err, requestId))
+  return reply.send(controlPlaneErrorBody(err))
 }
 
 const WORKSPACE_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/
@@ -68,39 +53,36 @@ function credentialWorkspace (principal: Principal, runtime: Runtime): string | 
   return null
 }
 
-function edgeToCp (err: EdgeError): CpError {
-  const headers: Record<string, string> = { ...(err.headers ?? {}) }
-  if (err.status === 401) headers['www-authenticate'] = err.code === 'AUTHENTICATION_FAILED' ? 'Bearer error="invalid_token"' : 'Bearer'
-  return new CpError(err.status, err.message, { headers })
-}
+const AUTH_FAILED = new EdgeError('INTERNAL_ERROR', 'agnet failed to authenticate the request.')
+const BAD_WORKSPACE = new EdgeError('BAD_REQUEST', 'The workspace name is invalid: lower-case letters, digits and hyphens.')
+const NO_STATE = new EdgeError('INTERNAL_ERROR')
+const NO_WORKSPACE = new EdgeError('BAD_REQUEST', 'No workspace: send X-Blaxel-Workspace or ?workspace=.')
 
 /**
  * The preHandler of every control-plane route. Authentication is the run plane's stage
- * (src/auth/authenticate.ts), fed a RequestContext, so both planes accept exactly the same
- * credentials and a change there applies here too.
+ * (auth/authenticate.ts), so both planes accept exactly the same credentials and a change
+ * there applies here too.
  */
-export function controlPlanePreHandler (getRuntime: () => Runtime, services: RunPlaneServices) {
+export function controlPlanePreHandler (getRuntime: () => Runtime, identity: IdentityServices, logger: Logger) {
   return async function cpPreHandler (req: FastifyRequest, reply: FastifyReply): Promise<void> {
     const runtime = getRuntime()
     const requestId = requestIdFor(req.headers['x-request-id'])
     void reply.header('x-request-id', requestId)
     const asked = firstHeader(req, 'x-blaxel-workspace') ?? queryWorkspace(req)
-    const ctx = new RequestContext(req.raw, reply.raw, runtime, requestId, performance.now())
-    ctx.workspaceName = asked
     let result: Principal | EdgeError
     try {
-      result = await authenticate(ctx, services.identity)
+      result = await authenticate(req.raw.rawHeaders, runtime, identity)
     } catch (err) {
-      services.logger.error({ err, reqId: requestId }, 'control-plane authentication failed')
-      sendCpError(reply, new CpError(500, 'agnet failed to authenticate the request.'), requestId)
+      logger.error({ err, reqId: requestId }, 'control-plane authentication failed')
+      sendCpError(reply, AUTH_FAILED, requestId)
       return
     }
     if (result instanceof EdgeError) {
-      sendCpError(reply, edgeToCp(result), requestId)
+      sendCpError(reply, result, requestId)
       return
     }
     if (asked !== null && !WORKSPACE_NAME.test(asked)) {
-      sendCpError(reply, new CpError(400, 'The workspace name is invalid: lower-case letters, digits and hyphens.'), requestId)
+      sendCpError(reply, BAD_WORKSPACE, requestId)
       return
     }
     req.cp = { runtime, principal: result, workspaceName: asked ?? credentialWorkspace(result, runtime), requestId }
@@ -108,7 +90,7 @@ export function controlPlanePreHandler (getRuntime: () => Runtime, services: Run
 }
 
 export function cpState (req: FastifyRequest): CpState {
-  if (req.cp === null) throw new CpError(500, 'agnet failed to handle the request.')
+  if (req.cp === null) throw NO_STATE
   return req.cp
 }
 
@@ -117,11 +99,11 @@ export function cpState (req: FastifyRequest): CpState {
  * whether it exists (as on the run plane), then 404.
  */
 export function requireWorkspace (state: CpState, name: string | null = state.workspaceName): RtWorkspace {
-  if (name === null) throw new CpError(400, 'No workspace: send X-Blaxel-Workspace or ?workspace=.')
+  if (name === null) throw NO_WORKSPACE
   const denied = decideWorkspaceAccess(state.principal, name)
-  if (denied !== null) throw new CpError(403, `This credential has no access to workspace "${name}".`)
+  if (denied !== null) throw new EdgeError('FORBIDDEN', `This credential has no access to workspace "${name}".`)
   const ws = state.runtime.workspaces.get(name)
-  if (ws === undefined) throw new CpError(404, `Workspace "${name}" not found.`)
+  if (ws === undefined) throw new EdgeError('WORKSPACE_NOT_FOUND', `Workspace "${name}" not found.`)
   return ws
 }
 

@@ -1,7 +1,7 @@
 // GET /workspaces (every workspace the credential reaches; always a bare array, as Blaxel's)
 // and GET /workspaces/{ws} (`bl login` and `bl token` validate a workspace with it).
 import type { FastifyInstance } from 'fastify'
-import type { RtWorkspace, Runtime } from '../config/runtime.js'
+import type { RtWorkspace, Runtime } from '../core/runtime.js'
 import { decideWorkspaceAccess } from '../access/decide.js'
 import { cpState, iso, requireWorkspace } from './request.js'
 

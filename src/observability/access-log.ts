@@ -1,11 +1,11 @@
-// One access line per run-plane request (SPEC §9). Only names and numbers: no header, no
+// One access line per run-plane request. Only names and numbers: no header, no
 // body, no credential ever enters the line. The line is serialised here rather than by pino:
 // every field is a number, null, or a string from a validated charset (names, request id,
 // method token), so only the principal's subject needs escaping, and pino's generic
 // serialisation and redaction pass (the largest cost on the request path when measured)
 // is skipped. The shape matches pino's lines (level, time, service, msg).
 import type { Logger } from 'pino'
-import type { RequestContext } from '../run-plane/context.js'
+import type { RequestRecord } from '../core/request-record.js'
 import { streamOf } from './logger.js'
 import { formatMs } from './format.js'
 
@@ -21,7 +21,7 @@ function isoNow (): string {
 }
 function ms (v: number): string { return v < 0 ? 'null' : formatMs(v) }
 
-export function writeAccessLog (logger: Logger, ctx: RequestContext, outcome: string): void {
+export function writeAccessLog (logger: Logger, ctx: RequestRecord, outcome: string): void {
   if (!logger.isLevelEnabled('info')) return
   const dep = ctx.deployment
   const usage = ctx.usage

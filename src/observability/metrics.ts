@@ -6,9 +6,9 @@
 // overridden, so the registry's formatting, escaping and content type stay prom-client's.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type MetricValue } from 'prom-client'
 import type { ConfigStore } from '../config/store.js'
-import type { RtDeployment, RtModel, RtWorkspace } from '../config/runtime.js'
+import type { RtDeployment, RtModel, RtWorkspace } from '../core/runtime.js'
 import type { FastifyInstance } from 'fastify'
-import type { RequestContext } from '../run-plane/context.js'
+import type { RequestObserver, RequestRecord } from '../core/request-record.js'
 import { ReloadRefusedError } from '../config/reload-guard.js'
 
 /** Seconds; LLM answers range from milliseconds (cached, mock) to minutes (reasoning, long streams). */
@@ -116,9 +116,9 @@ export class GatewayMetrics {
   private readonly onReloaded: () => void
   private readonly onReloadFailed: (err: unknown) => void
   /** Bound once: the run plane calls it when an event-stream response starts. */
-  readonly streamOpened: (ctx: RequestContext) => void
+  readonly streamOpened: (record: RequestRecord) => void
   /** Bound once: the run plane calls it when a request finishes. */
-  readonly observe: (ctx: RequestContext, outcome: string) => void
+  readonly observe: RequestObserver
 
   constructor (store: ConfigStore, opts: MetricsOptions = {}) {
     this.store = store
@@ -177,7 +177,7 @@ export class GatewayMetrics {
    * The series of a request. Labels come from compiled objects only, never from the raw path,
    * so an unknown workspace or model cannot grow the number of series.
    */
-  private seriesFor (ctx: RequestContext): Series {
+  private seriesFor (ctx: RequestRecord): Series {
     const dep = ctx.deployment
     const model = ctx.model
     if (dep !== null && model !== null) {
@@ -208,7 +208,7 @@ export class GatewayMetrics {
     return this.unrouted
   }
 
-  private record (ctx: RequestContext): void {
+  private record (ctx: RequestRecord): void {
     const s = this.seriesFor(ctx)
     const status = ctx.status === 0 ? CLIENT_CLOSED : ctx.status
     s.byStatus.set(status, (s.byStatus.get(status) ?? 0) + 1)
@@ -241,8 +241,8 @@ export class GatewayMetrics {
 /** The observer the run plane calls: metrics and/or a caller's hook, composed once. */
 export function composeObservers (
   metrics: GatewayMetrics | null,
-  other: ((ctx: RequestContext, outcome: string) => void) | null
-): ((ctx: RequestContext, outcome: string) => void) | null {
+  other: RequestObserver | null
+): RequestObserver | null {
   if (metrics === null) return other
   if (other === null) return metrics.observe
   const first = metrics.observe

@@ -3,9 +3,9 @@
 // request, so the hot path only looks the answer up).
 import type { ConfigInput } from '../config/schema.js'
 import type { CompileContext } from '../config/compile-context.js'
-import type { RtRegion, RtWorkspace } from '../config/runtime.js'
-import { EdgeError } from '../errors.js'
-import type { ModelRoute, NetworkRuntime, OriginInfo } from './types.js'
+import type { RtRegion, RtWorkspace } from '../core/runtime.js'
+import { EdgeError } from '../core/errors.js'
+import type { ModelRoute, NetworkRuntime, OriginInfo } from '../core/runtime.js'
 import { compileRtt } from './network.js'
 import { compilePlacementPolicy, judgeDeployment, violationMessage, type PlacementPolicy, type PolicyProblem } from './policies.js'
 

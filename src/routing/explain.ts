@@ -2,14 +2,10 @@
 // excluded it, its health, its expected latency from an origin) and the one a request from
 // there would be sent to now. The selection is the strategy's own, computed without
 // committing anything, so asking never changes what traffic does.
-import type { FastifyInstance } from 'fastify'
-import type { RtModel, Runtime } from '../config/runtime.js'
+import type { RtModel, Runtime } from '../core/runtime.js'
 import type { RoutingServices } from './plan.js'
-import type { OriginInfo } from './types.js'
-import { resolveOrigin } from './network.js'
+import type { OriginInfo } from '../core/runtime.js'
 import { expectedLatency } from './strategies.js'
-import { decideModelAccess } from '../access/decide.js'
-import { CpError, cpState, requireWorkspace } from '../control-plane/request.js'
 
 export type Verdict = 'chosen' | 'failover' | 'excluded' | 'ejected' | 'unhealthy'
 
@@ -83,7 +79,7 @@ export function explainRoute (rt: Runtime, services: RoutingServices, model: RtM
     const verdict = route?.verdicts[di]
     const h = services.healthOf(d)
     const idx = rt.network.regionIndex.get(d.region.name)
-    const rttMs = idx === undefined ? 0 : origin.rtt[idx] as number
+    const rttMs = idx === undefined ? 0 : origin.rtt[idx] ?? 0
     const measured = h.samples > 0 && !Number.isNaN(h.ewmaMs)
     const r = rank.get(d.id) ?? null
     let v: Verdict
@@ -129,25 +125,4 @@ export function explainRoute (rt: Runtime, services: RoutingServices, model: RtM
   if (route?.violation != null) out.error = { code: route.violation.code, status: route.violation.status, message: route.violation.message }
   else if (out.chosen === null) out.error = { code: 'WORKLOAD_UNAVAILABLE', status: 404, message: 'Every deployment the policies allow for this model is failing or ejected right now. Retry later.' }
   return out
-}
-
-/**
- * GET /routing/{workspace}/{model}?origin=… inside the control plane (mounted under /v0 and
- * /api), so it is authenticated exactly like every other control-plane route; the workspace
- * and model access decisions are the run plane's. `origin` is a what-if and is honoured
- * whatever server.trustOriginHeader says; without it the gateway's own region is used.
- */
-export function registerRoutingRoutes (app: FastifyInstance, routing: RoutingServices): void {
-  app.get<{ Params: { ws: string; model: string }; Querystring: { origin?: string } }>('/routing/:ws/:model', async (req) => {
-    const state = cpState(req)
-    const ws = requireWorkspace(state, req.params.ws)
-    const denied = decideModelAccess(state.principal, req.params.model)
-    if (denied !== null) throw new CpError(403, `This credential may not call model "${req.params.model}".`)
-    const model = ws.models.get(req.params.model)
-    if (model === undefined) throw new CpError(404, `Model "${req.params.model}" not found in workspace "${ws.name}".`)
-    const asked = typeof req.query.origin === 'string' && req.query.origin !== '' ? req.query.origin : null
-    const origin = asked === null ? state.runtime.network.defaultOriginInfo : resolveOrigin(state.runtime.network.origins, asked)
-    if (origin === null) throw new CpError(400, `Unknown origin "${asked ?? ''}": use a region name (${state.runtime.network.regionNames.join(', ')}) or an ISO 3166-1 alpha-2 country code.`)
-    return explainRoute(state.runtime, routing, model, origin)
-  })
 }

@@ -3,8 +3,8 @@
 // Everything is computed when the config is compiled; the request path reads one row.
 import type { ConfigInput } from '../config/schema.js'
 import type { CompileContext } from '../config/compile-context.js'
-import type { RtRegion } from '../config/runtime.js'
-import type { OriginInfo } from './types.js'
+import type { RtRegion } from '../core/runtime.js'
+import type { OriginInfo } from '../core/runtime.js'
 
 export const CONTINENTS: Readonly<Record<string, string>> = Object.freeze({
   AF: 'Africa', AN: 'Antarctica', AS: 'Asia', EU: 'Europe', NA: 'North America', OC: 'Oceania', SA: 'South America'

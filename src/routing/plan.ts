@@ -1,13 +1,12 @@
 // Stage: which deployments, in which order. Resolves the caller's origin, reads the model's
 // precompiled policy verdict, and asks the model's strategy for the healthy allowed
-// deployments in the order to try them. Sets ctx.origin, ctx.originInfo, ctx.route and
-// ctx.candidates. RoutingServices holds what is learnt per deployment (latency, failures,
-// ejections, probes), keyed by deployment id so it survives reloads.
+// deployments in the order to try them (a RoutePlan). RoutingServices holds what is learnt per
+// deployment (latency, failures, ejections, probes), keyed by deployment id so it survives
+// reloads.
 import type { Logger } from 'pino'
-import { EdgeError } from '../errors.js'
-import type { RequestContext } from '../run-plane/context.js'
-import type { RtDeployment, Runtime } from '../config/runtime.js'
-import type { ModelRoute, OriginInfo } from './types.js'
+import { EdgeError } from '../core/errors.js'
+import type { RtDeployment, RtModel, Runtime } from '../core/runtime.js'
+import type { ModelRoute, OriginInfo } from '../core/runtime.js'
 import { resolveOrigin } from './network.js'
 import { DeploymentHealth, isHealthy, recordFailure, recordProbe, recordSuccess } from './health.js'
 import { STRATEGIES, type CandidateView, type Selection } from './strategies.js'
@@ -187,42 +186,58 @@ export function originOf (rt: Runtime, header: string | string[] | undefined): O
   return resolveOrigin(net.origins, header)
 }
 
-export function planRoute (ctx: RequestContext, services: RoutingServices): EdgeError | null {
-  const model = ctx.model
-  if (model === null) return NO_DEPLOYMENT
-  const route = ctx.runtime.network.models.get(model.key)
+/** Where a request goes: its origin, its model's routing table, and the deployments to try. */
+export interface RoutePlan {
+  readonly origin: OriginInfo
+  readonly route: ModelRoute
+  /** Healthy allowed deployments, best first; empty when refused. */
+  readonly candidates: readonly RtDeployment[]
+  /** The answer instead of forwarding (a policy excludes every region, nothing healthy); null when there are candidates. */
+  readonly refusal: EdgeError | null
+}
+
+/** Plans the route of a request for `model` from the caller at `originHeader` (X-Agnet-Origin). */
+export function planRoute (rt: Runtime, model: RtModel, originHeader: string | string[] | undefined, services: RoutingServices): RoutePlan | EdgeError {
+  const route = rt.network.models.get(model.key)
   if (route === undefined || model.deployments.length === 0) return NO_DEPLOYMENT
-  const origin = originOf(ctx.runtime, ctx.req.headers['x-agnet-origin'])
+  const origin = originOf(rt, originHeader)
   if (origin === null) return BAD_ORIGIN
-  ctx.origin = origin.name
-  ctx.originInfo = origin
-  ctx.route = route
-  if (route.violation !== null) return route.violation
+  if (route.violation !== null) return { origin, route, candidates: EMPTY, refusal: route.violation }
   const list = services.select(route, origin)
   if (list.length === 0) {
     // Tell the client when to come back: the first ejection that ends (not a probe failure).
     const after = services.secondsUntilBack(route)
-    return after === 0 ? NOTHING_HEALTHY : new EdgeError('WORKLOAD_UNAVAILABLE', NOTHING_HEALTHY.message, { headers: { 'retry-after': String(after) } })
+    const refusal = after === 0 ? NOTHING_HEALTHY : new EdgeError('WORKLOAD_UNAVAILABLE', NOTHING_HEALTHY.message, { headers: { 'retry-after': String(after) } })
+    return { origin, route, candidates: EMPTY, refusal }
   }
-  ctx.candidates = list
-  return null
+  return { origin, route, candidates: list, refusal: null }
 }
 
-/** Simulated RTT from the request's origin to a deployment's region (applyDelay). */
-export function rttTo (ctx: RequestContext, dep: RtDeployment): number {
-  const origin = ctx.originInfo
+/** Simulated RTT from an origin to a deployment's region (network.applyDelay). */
+export function rttTo (rt: Runtime, origin: OriginInfo | null, dep: RtDeployment): number {
   if (origin === null) return 0
-  const idx = ctx.runtime.network.regionIndex.get(dep.region.name)
-  return idx === undefined ? 0 : (origin.rtt[idx] as number)
+  const idx = rt.network.regionIndex.get(dep.region.name)
+  return idx === undefined ? 0 : (origin.rtt[idx] ?? 0)
+}
+
+/** An attempt as the routing statistics learn from it. */
+export interface AttemptReport {
+  readonly route: ModelRoute | null
+  readonly model: RtModel | null
+  readonly deployment: RtDeployment | null
+  /** Time to the upstream's response headers; -1 when none came. */
+  readonly firstByteMs: number
+  /** Code of the last upstream failure. */
+  readonly failure: string | null
 }
 
 /**
  * Called when an attempt ends, so health and latency statistics can learn. `ok` = the
  * deployment answered something other than 5xx/429; its time to first byte is the sample.
  */
-export function recordAttempt (services: RoutingServices, ctx: RequestContext, ok: boolean, retryAfterMs = 0, reason: string | null = null): void {
-  const dep = ctx.deployment
-  const model = ctx.model
+export function recordAttempt (services: RoutingServices, a: AttemptReport, ok: boolean, retryAfterMs = 0, reason: string | null = null): void {
+  const dep = a.deployment
+  const model = a.model
   if (dep === null || model === null) return
-  services.record(ctx.route, dep, ok, ctx.firstByteMs, retryAfterMs, ok ? '' : (reason ?? ctx.failure ?? 'failed'), model.routing.ejectAfter, model.routing.ejectForMs)
+  services.record(a.route, dep, ok, a.firstByteMs, retryAfterMs, ok ? '' : (reason ?? a.failure ?? 'failed'), model.routing.ejectAfter, model.routing.ejectForMs)
 }

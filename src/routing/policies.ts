@@ -3,8 +3,8 @@
 // the request path only reads it (SPEC §5, blaxel-behaviour §4.3): union within a type,
 // intersection across types, no policy of a type = everything allowed, codes compared
 // case-insensitively.
-import type { RtDeployment, RtPolicy, RtRegion } from '../config/runtime.js'
-import type { DeploymentVerdict } from './types.js'
+import type { RtDeployment, RtPolicy, RtRegion } from '../core/runtime.js'
+import type { DeploymentVerdict } from '../core/runtime.js'
 import { COUNTRY_CONTINENT, CONTINENTS, locationHint } from './network.js'
 
 /** A location or flavor policy with its codes normalised (locations upper-case, regions and flavors lower-case). */

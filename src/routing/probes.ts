@@ -4,8 +4,8 @@
 // headers (the credential goes where the requests go anyway) and never a client's.
 import type { Logger } from 'pino'
 import type { Dispatcher } from 'undici'
-import type { RtDeployment } from '../config/runtime.js'
-import { upstreamPath } from '../run-plane/target.js'
+import type { RtDeployment } from '../core/runtime.js'
+import { upstreamPath } from '../core/upstream-path.js'
 
 /** Longest wait for a probe answer, whatever the interval. */
 export const PROBE_TIMEOUT_MS = 5_000

@@ -1,57 +1,47 @@
-// The run plane: ANY /{workspace}/models/{model}[/sub-path][?query]. A pipeline of small
-// stages, each in its own module, with data flowing one way through the RequestContext:
-// target → authenticate → access → lookup → route → usage → forward → settle → log.
-// It runs on the raw node:http request, before Fastify, because this is the hot path.
+// The run plane: ANY /{workspace}/models/{model}[/sub-path][?query], read top to bottom:
+//
+//   target → principal → access → model → plan → admission → body → exchange(s) → settlement → log
+//
+// Each stage is a function of its own folder with explicit inputs and a result; this file
+// keeps the per-request state (state.ts) and is the only writer of it. It runs on the raw
+// node:http request, before Fastify, because this is the hot path: stages answer synchronously
+// when they can and the pipeline continues in the same turn, awaiting only a first JWT check
+// or a shared usage store.
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { Logger } from 'pino'
-import { EdgeError, sendEdgeError } from '../errors.js'
-import { RequestContext, requestIdFor } from './context.js'
-import { parseRunTarget, type TargetProblem } from './target.js'
-import type { RtDeployment, Runtime } from '../config/runtime.js'
-import type { Principal } from '../auth/types.js'
-import { authenticate, type IdentityServices } from '../auth/authenticate.js'
+import type { RtDeployment, Runtime } from '../core/runtime.js'
+import type { Principal } from '../core/identity.js'
+import type { UpstreamFailure } from '../core/upstream.js'
+import { EdgeError } from '../core/errors.js'
+import { sendEdgeError } from '../core/render-error.js'
+import { requestIdFor } from '../core/request-id.js'
+import { parseRunTarget, targetError } from './target.js'
+import { RequestState } from './state.js'
+import { decisionHeaders } from './decision-headers.js'
+import { authenticate, claimedWorkspace } from '../auth/authenticate.js'
 import { decideModelAccess, decideWorkspaceAccess } from '../access/decide.js'
-import { planRoute, recordAttempt, rttTo, type RoutingServices } from '../routing/plan.js'
+import { planRoute, recordAttempt, rttTo } from '../routing/plan.js'
 import { parseRetryAfter } from '../routing/health.js'
-import { isRefusal, mayFailOver, prepareBody } from '../proxy/failover.js'
-import { admitUsage, beginUsage, observeChunk, settleUsage, type UsageServices } from '../usage/gate.js'
-import { ClientAbortError, TotalTimeoutError, decisionHeaders, dispatchAttempt, type Exchange, type ExchangeOwner } from '../proxy/forward.js'
-import type { UpstreamFailure } from '../proxy/upstream-errors.js'
+import { admitUsage, beginUsage, observeChunk, settleUsage, type Admission } from '../usage/gate.js'
+import { contentLength, isRefusal, mayFailOver, prepareBody, type BodyPlan, type FailureKind } from '../proxy/failover.js'
+import { dispatchAttempt, type Exchange, type ExchangeOwner } from '../proxy/forward.js'
+import { CLIENT_ABORT, TOTAL_TIMEOUT } from '../proxy/upstream-errors.js'
 import { writeAccessLog } from '../observability/access-log.js'
+import type { RunPlaneServices } from './services.js'
+import { InFlight } from './in-flight.js'
 
-export interface RunPlaneServices {
-  readonly logger: Logger
-  readonly identity: IdentityServices
-  readonly routing: RoutingServices
-  readonly usage: UsageServices
-  /** Observes every finished request (metrics). */
-  readonly observe: ((ctx: RequestContext, outcome: string) => void) | null
-  /** Sees every event-stream response start; `observe` sees it end (ctx.sse). */
-  readonly observeStream: ((ctx: RequestContext) => void) | null
-}
+export type { RunPlaneServices }
 
-const TARGET_MESSAGES: Record<TargetProblem, string> = {
-  'absolute-form': 'Absolute-form request targets are not accepted; send the path only.',
-  'bad-character': 'The path contains a control character or a backslash.',
-  'encoded-separator': 'The path contains an encoded dot, slash, backslash or NUL (%2e, %2f, %5c, %00).',
-  'dot-segment': 'The path contains a "." or ".." segment.',
-  'bad-name': 'Workspace and model names are lower-case letters, digits and hyphens (models: at most 49 characters).',
-  'not-a-model-route': 'Use /{workspace}/models/{model}[/sub-path].'
-}
-const TARGET_ERRORS = Object.fromEntries(Object.entries(TARGET_MESSAGES).map(([k, m]) => [k, new EdgeError(k === 'not-a-model-route' ? 'ROUTE_NOT_FOUND' : 'BAD_REQUEST', m)])) as Record<TargetProblem, EdgeError>
 const WORKSPACE_NOT_FOUND = new EdgeError('WORKSPACE_NOT_FOUND')
 const WORKLOAD_NOT_FOUND = new EdgeError('WORKLOAD_NOT_FOUND')
-const DISABLED = new EdgeError('WORKLOAD_UNAVAILABLE', 'The model is disabled.', { retryable: false })
+const DISABLED = new EdgeError('MODEL_DISABLED')
+const NO_CANDIDATE = new EdgeError('WORKLOAD_UNAVAILABLE')
 const METHOD_NOT_ALLOWED = new EdgeError('METHOD_NOT_ALLOWED', 'TRACE and CONNECT are not forwarded.')
-const TOTAL_TIMEOUT = new EdgeError('UPSTREAM_TIMEOUT', 'The request did not complete within the total timeout.')
-const BAD_LENGTH = new EdgeError('BAD_REQUEST', 'Content-Length is not a valid number.')
+const TOTAL_TIMEOUT_ERROR = new EdgeError('UPSTREAM_TIMEOUT', 'The request did not complete within the total timeout.')
 
-export class RunPlane implements ExchangeOwner {
+export class RunPlane implements ExchangeOwner<RequestState> {
   private readonly services: RunPlaneServices
   private readonly getRuntime: () => Runtime
-  /** Requests in flight, for graceful shutdown. */
-  inFlight = 0
-  private drainWaiters: Array<() => void> = []
+  private readonly flight = new InFlight()
 
   constructor (getRuntime: () => Runtime, services: RunPlaneServices) {
     this.getRuntime = getRuntime
@@ -63,206 +53,261 @@ export class RunPlane implements ExchangeOwner {
     const start = performance.now()
     // The runtime is read once: the request finishes on the snapshot it started with.
     const runtime = this.getRuntime()
-    const ctx = new RequestContext(req, res, runtime, requestIdFor(req.headers['x-request-id']), start)
-    this.inFlight++
-    res.once('close', () => { this.onClose(ctx) })
+    const s = new RequestState(req, res, runtime, requestIdFor(req.headers['x-request-id']), start)
+    this.flight.enter()
+    res.once('close', () => { this.onClose(s) })
     req.on('error', noop)
 
+    // Target.
     const method = req.method
-    if (method === 'TRACE' || method === 'CONNECT') return this.fail(ctx, METHOD_NOT_ALLOWED)
+    if (method === 'TRACE' || method === 'CONNECT') return this.fail(s, METHOD_NOT_ALLOWED)
     const target = parseRunTarget(req.url ?? '', offset)
-    if (typeof target === 'string') return this.fail(ctx, TARGET_ERRORS[target])
-    ctx.workspaceName = target.workspace
-    ctx.modelName = target.model
-    ctx.rest = target.rest
+    if (typeof target === 'string') return this.fail(s, targetError(target))
+    s.workspaceName = target.workspace
+    s.modelName = target.model
+    s.rest = target.rest
+    s.claimedWorkspace = claimedWorkspace(req.headers['x-blaxel-workspace'], target.workspace)
 
-    const principal = authenticate(ctx, this.services.identity)
+    // Principal.
+    const principal = authenticate(req.rawHeaders, runtime, this.services.identity)
     if (principal instanceof Promise) {
-      principal.then(p => { this.afterAuth(ctx, p) }, err => { this.fail(ctx, new EdgeError('INTERNAL_ERROR', undefined, { cause: err })) })
+      principal.then(p => { this.afterAuth(s, p) }, err => { this.fail(s, new EdgeError('INTERNAL_ERROR', undefined, { cause: err })) })
       return
     }
-    this.afterAuth(ctx, principal)
+    this.afterAuth(s, principal)
   }
 
-  private afterAuth (ctx: RequestContext, principal: Principal | EdgeError): void {
-    if (ctx.done) return
-    ctx.authMs = performance.now() - ctx.start
-    if (principal instanceof EdgeError) return this.fail(ctx, principal)
-    ctx.principal = principal
-    // 403s before 404s: both decisions read only the principal and the path, so a credential
-    // learns nothing about workspaces or models it may not reach (SPEC §3, issue #3 point 5).
-    const denied = decideWorkspaceAccess(principal, ctx.workspaceName as string) ?? decideModelAccess(principal, ctx.modelName as string)
-    if (denied !== null) return this.fail(ctx, denied)
-    const ws = ctx.runtime.workspaces.get(ctx.workspaceName as string)
-    if (ws === undefined) return this.fail(ctx, WORKSPACE_NOT_FOUND)
-    ctx.workspace = ws
-    const model = ws.models.get(ctx.modelName as string)
-    if (model === undefined) return this.fail(ctx, WORKLOAD_NOT_FOUND)
-    ctx.model = model
-    if (!model.enabled) return this.fail(ctx, DISABLED)
+  private afterAuth (s: RequestState, principal: Principal | EdgeError): void {
+    if (s.done) return
+    s.authMs = performance.now() - s.start
+    if (principal instanceof EdgeError) return this.fail(s, principal)
+    s.principal = principal
 
-    const cl = ctx.req.headers['content-length']
-    if (cl !== undefined) {
-      const n = Number(cl)
-      if (!Number.isSafeInteger(n) || n < 0) return this.fail(ctx, BAD_LENGTH)
-      if (n > model.bodyLimit) return this.fail(ctx, new EdgeError('REQUEST_ENTITY_TOO_LARGE', `The request body is ${n} bytes; this model accepts at most ${model.bodyLimit}.`))
-      ctx.bytesIn = n
-    }
+    // Access: 403s before 404s. Both decisions read only the principal and the path, so a
+    // credential learns nothing about workspaces or models it may not reach.
+    const wsName = s.workspaceName ?? ''
+    const modelName = s.modelName ?? ''
+    const denied = decideWorkspaceAccess(principal, wsName) ?? decideModelAccess(principal, modelName)
+    if (denied !== null) return this.fail(s, denied)
 
+    // Model.
+    const ws = s.runtime.workspaces.get(wsName)
+    if (ws === undefined) return this.fail(s, WORKSPACE_NOT_FOUND)
+    s.workspace = ws
+    const model = ws.models.get(modelName)
+    if (model === undefined) return this.fail(s, WORKLOAD_NOT_FOUND)
+    s.model = model
+    if (!model.enabled) return this.fail(s, DISABLED)
+    const length = contentLength(s.req.headers['content-length'], model.bodyLimit)
+    if (length instanceof EdgeError) return this.fail(s, length)
+    if (length > 0) s.bytesIn = length
+
+    // Plan.
     const routeStart = performance.now()
-    const routeError = planRoute(ctx, this.services.routing)
-    ctx.routeMs = performance.now() - routeStart
-    if (routeError !== null) return this.fail(ctx, routeError)
+    const plan = planRoute(s.runtime, model, s.req.headers['x-agnet-origin'], this.services.routing)
+    s.routeMs = performance.now() - routeStart
+    if (plan instanceof EdgeError) return this.fail(s, plan)
+    s.origin = plan.origin.name
+    s.originInfo = plan.origin
+    s.route = plan.route
+    if (plan.refusal !== null) return this.fail(s, plan.refusal)
+    s.candidates = plan.candidates
 
-    const admitted = admitUsage(ctx, this.services.usage)
-    if (admitted instanceof Promise) {
-      admitted.then(e => { this.afterUsage(ctx, e) }, err => { this.fail(ctx, new EdgeError('INTERNAL_ERROR', undefined, { cause: err })) })
+    // Admission.
+    const admission = admitUsage(s.runtime.usage, model, s.bytesIn, s.id, this.services.usage)
+    if (admission instanceof Promise) {
+      admission.then(a => { this.afterAdmission(s, a) }, err => { this.fail(s, new EdgeError('INTERNAL_ERROR', undefined, { cause: err })) })
       return
     }
-    this.afterUsage(ctx, admitted)
+    this.afterAdmission(s, admission)
   }
 
-  private afterUsage (ctx: RequestContext, refused: EdgeError | null): void {
-    if (ctx.done) return
-    if (refused !== null) return this.fail(ctx, refused)
-    const model = ctx.model
-    if (model === null || ctx.candidates === null) return
-    ctx.totalTimer = setTimeout(onTotalTimeout, model.timeouts.totalMs, ctx, this)
-    // With more than one candidate the body is kept (up to routing.replayBodyLimit) so a
-    // failover can send it again; otherwise it is streamed unless it came whole (failover.ts).
-    prepareBody(ctx, this.bodyReady)
+  private afterAdmission (s: RequestState, admission: Admission | null): void {
+    if (admission instanceof EdgeError) return this.fail(s, admission)
+    s.ticket = admission
+    // The store answered after a wait and the client left meanwhile: free the reservation now.
+    if (s.done) return this.settle(s)
+    const model = s.model
+    const candidates = s.candidates
+    if (model === null || candidates === null) return
+    s.totalTimer = setTimeout(onTotalTimeout, model.timeouts.totalMs, s, this)
+
+    // Body: with another deployment to fail over to, it is kept (up to routing.replayBodyLimit)
+    // so it can be sent again; otherwise it is streamed unless it came whole.
+    prepareBody({
+      req: s.req,
+      length: s.req.headers['content-length'] === undefined ? -1 : s.bytesIn,
+      bodyLimit: model.bodyLimit,
+      replayBodyLimit: model.routing.replayBodyLimit,
+      replayable: candidates.length > 1 && model.routing.maxAttempts > 1
+    }, s, this.bodyReady)
   }
 
-  private readonly bodyReady = (ctx: RequestContext): void => { this.attempt(ctx) }
-
-  /** The total timeout ran out while no attempt was in flight. */
-  timedOutBetweenAttempts (ctx: RequestContext): void {
-    this.fail(ctx, TOTAL_TIMEOUT)
+  private readonly bodyReady = (s: RequestState, body: BodyPlan, bytes: number): void => {
+    s.body = body
+    if (bytes >= 0) s.bytesIn = bytes
+    if (!s.done) this.attempt(s)
   }
+
+  // Exchange ----------------------------------------------------------------------------------
 
   /** Starts the attempt on the next candidate, after the simulated RTT when the network applies it. */
-  attempt (ctx: RequestContext): void {
-    if (ctx.done) return
-    const dep = (ctx.candidates as NonNullable<typeof ctx.candidates>)[ctx.attempts]
-    if (dep === undefined) return this.fail(ctx, new EdgeError('WORKLOAD_UNAVAILABLE'))
-    if (ctx.runtime.network.applyDelay) {
-      const rtt = rttTo(ctx, dep)
+  attempt (s: RequestState): void {
+    if (s.done) return
+    const dep = s.candidates?.[s.attempts]
+    if (dep === undefined) return this.fail(s, NO_CANDIDATE)
+    if (s.runtime.network.applyDelay) {
+      const rtt = rttTo(s.runtime, s.originInfo, dep)
       if (rtt > 0) {
-        setTimeout(dispatchAfterDelay, rtt, this, ctx, dep)
+        setTimeout(dispatchAfterDelay, rtt, this, s, dep)
         return
       }
     }
-    ctx.exchange = dispatchAttempt(ctx, dep, this, ctx.body)
+    this.dispatch(s, dep)
   }
 
-  // ExchangeOwner ---------------------------------------------------------------------------
+  dispatch (s: RequestState, dep: RtDeployment): void {
+    const model = s.model
+    if (s.done || model === null) return
+    s.deployment = dep
+    s.attempts++
+    s.upstreamStart = performance.now()
+    s.firstByteMs = -1
+    s.exchange = dispatchAttempt(s, model, dep, this)
+  }
 
-  onUpstreamHeaders (ctx: RequestContext, statusCode: number, headers: Record<string, string | string[] | undefined>): boolean {
+  onUpstreamHeaders (s: RequestState, statusCode: number, headers: Record<string, string | string[] | undefined>): boolean {
+    s.firstByteMs = performance.now() - s.upstreamStart
     if (isRefusal(statusCode)) {
       // 5xx/429 before any byte reached the client: charge the deployment (keeping it out for
       // its Retry-After), then try the next candidate, or relay this answer when none is left.
-      recordAttempt(this.services.routing, ctx, false, parseRetryAfter(headers['retry-after'], Date.now()), `HTTP ${statusCode}`)
-      if (mayFailOver(ctx, 'refused')) {
-        ctx.failure = `HTTP_${statusCode}`
-        ctx.exchange = null
-        setImmediate(resumeAttempt, this, ctx)
+      recordAttempt(this.services.routing, s, false, parseRetryAfter(headers['retry-after'], Date.now()), `HTTP ${statusCode}`)
+      if (this.mayFailOver(s, 'refused')) {
+        s.failure = `HTTP_${statusCode}`
+        s.exchange = null
+        setImmediate(resumeAttempt, this, s)
         return false
       }
     }
-    if (ctx.usageTap) beginUsage(ctx, statusCode, headers)
+    s.status = statusCode
+    if (s.ticket !== null) beginUsage(s.ticket, statusCode, headers)
     return true
   }
 
-  onStreamStart (ctx: RequestContext): void {
-    this.services.observeStream?.(ctx)
+  onResponseHead (s: RequestState, out: string[], sse: boolean): void {
+    decisionHeaders(s, out)
+    if (sse) {
+      s.sse = true
+      this.services.observeStream?.(s)
+    }
   }
 
-  onUpstreamData (ctx: RequestContext, chunk: Buffer): void {
-    if (ctx.usageTap) observeChunk(ctx, this.services.usage, chunk)
+  onUpstreamData (s: RequestState, chunk: Buffer): void {
+    if (s.ticket !== null) observeChunk(s.ticket, chunk)
   }
 
-  onExchangeEnd (ctx: RequestContext, outcome: 'complete' | 'failed-before-headers' | 'failed-mid-body', failure: UpstreamFailure | null): void {
-    ctx.exchange = null
-    if (outcome === 'complete') {
+  onExchangeEnd (s: RequestState, ex: Exchange<RequestState>, failure: UpstreamFailure | null, midBody: boolean): void {
+    s.exchange = null
+    s.bytesOut += ex.bytesOut
+    s.bytesIn += ex.bodyBytes
+    if (failure === null) {
       // A relayed refusal was charged when its headers came.
-      if (!isRefusal(ctx.status)) recordAttempt(this.services.routing, ctx, true)
-      return this.finish(ctx, 'ok')
+      if (!isRefusal(s.status)) recordAttempt(this.services.routing, s, true)
+      return this.finish(s, 'ok')
     }
-    const f = failure as UpstreamFailure
-    ctx.failure = f.code
-    if (f.kind === 'client-abort') return this.finish(ctx, 'client-abort')
-    if (f.kind !== 'body-too-large') recordAttempt(this.services.routing, ctx, false)
-    if (outcome === 'failed-mid-body') {
+    s.failure = failure.code
+    if (failure.kind === 'client-abort') return this.finish(s, 'client-abort')
+    if (failure.kind !== 'body-too-large') recordAttempt(this.services.routing, s, false)
+    if (midBody) {
       // Headers already went out: the client must see a broken stream, never a clean end.
-      ctx.res.destroy(new Error(f.message))
-      return this.finish(ctx, 'upstream-error-mid-body')
+      s.res.destroy(new Error(failure.message))
+      return this.finish(s, 'upstream-error-mid-body')
     }
-    if ((f.kind === 'connect' || f.kind === 'reset') && f.retryable && mayFailOver(ctx, f.kind)) {
-      setImmediate(resumeAttempt, this, ctx)
+    if ((failure.kind === 'connect' || failure.kind === 'reset') && failure.failover && this.mayFailOver(s, failure.kind)) {
+      setImmediate(resumeAttempt, this, s)
       return
     }
-    this.fail(ctx, new EdgeError(f.edge, f.message))
+    this.fail(s, new EdgeError(failure.error ?? 'INTERNAL_ERROR', failure.message))
   }
 
-  // Endings -----------------------------------------------------------------------------------
+  private mayFailOver (s: RequestState, kind: FailureKind): boolean {
+    const model = s.model
+    if (s.done || model === null || s.candidates === null) return false
+    return mayFailOver({
+      attempts: s.attempts,
+      candidates: s.candidates.length,
+      routing: model.routing,
+      elapsedMs: performance.now() - s.start,
+      streamed: s.body === 'stream',
+      bodyRead: s.req.readableDidRead
+    }, kind)
+  }
 
-  private fail (ctx: RequestContext, err: EdgeError): void {
-    if (ctx.done) return
-    ctx.status = err.status
-    ctx.errorCode = err.code
+  // Settlement and endings ---------------------------------------------------------------------
+
+  /** The total timeout ran out while no attempt was in flight. */
+  timedOutBetweenAttempts (s: RequestState): void {
+    this.fail(s, TOTAL_TIMEOUT_ERROR)
+  }
+
+  private fail (s: RequestState, err: EdgeError): void {
+    if (s.done) return
+    s.status = err.status
+    s.errorCode = err.code
     const extra: string[] = []
-    decisionHeaders(ctx, extra)
-    sendEdgeError(ctx.res, err, ctx.id, extra)
-    if (err.cause !== undefined) this.services.logger.error({ reqId: ctx.id, err: err.cause }, 'internal error on the run plane')
-    this.finish(ctx, 'edge-error')
+    decisionHeaders(s, extra)
+    sendEdgeError(s.res, err, s.id, extra)
+    if (err.cause !== undefined) this.services.logger.error({ reqId: s.id, err: err.cause }, 'internal error on the run plane')
+    this.finish(s, 'edge-error')
   }
 
-  private finish (ctx: RequestContext, outcome: string): void {
-    if (ctx.done) return
-    ctx.done = true
-    if (ctx.totalTimer !== null) clearTimeout(ctx.totalTimer)
-    if (ctx.usageTap || ctx.usage !== null) settleUsage(ctx, this.services.usage)
-    if (ctx.runtime.server.accessLog) writeAccessLog(this.services.logger, ctx, outcome)
-    this.services.observe?.(ctx, outcome)
+  private finish (s: RequestState, outcome: string): void {
+    if (s.done) return
+    s.done = true
+    if (s.totalTimer !== null) clearTimeout(s.totalTimer)
+    this.settle(s)
+    if (s.runtime.server.accessLog) writeAccessLog(this.services.logger, s, outcome)
+    this.services.observe?.(s, outcome)
   }
 
-  private onClose (ctx: RequestContext): void {
-    if (!ctx.done) {
+  /** Counts what the request used, once. */
+  private settle (s: RequestState): void {
+    const ticket = s.ticket
+    if (ticket === null) return
+    s.ticket = null
+    const usage = settleUsage(ticket, s.bytesIn, s.runtime.usage.store.failMode, this.services.usage)
+    if (usage !== null) s.usage = usage
+  }
+
+  private onClose (s: RequestState): void {
+    if (!s.done) {
       // The client went away before the answer ended: cancel the upstream, free its slot.
-      if (ctx.exchange !== null) ctx.exchange.cancel(new ClientAbortError())
-      else this.finish(ctx, 'client-abort')
+      if (s.exchange !== null) s.exchange.cancel(CLIENT_ABORT)
+      else this.finish(s, 'client-abort')
     }
-    this.inFlight--
-    if (this.inFlight === 0 && this.drainWaiters.length > 0) {
-      const waiters = this.drainWaiters
-      this.drainWaiters = []
-      for (const w of waiters) w()
-    }
+    this.flight.leave()
   }
+
+  /** Requests in flight now. */
+  get inFlight (): number { return this.flight.count }
 
   /** Resolves when no run-plane request is in flight. */
-  async drained (): Promise<void> {
-    if (this.inFlight === 0) return
-    await new Promise<void>(resolve => { this.drainWaiters.push(resolve) })
-  }
+  async drained (): Promise<void> { await this.flight.drained() }
 }
 
 function noop (): void {}
 
-function resumeAttempt (plane: RunPlane, ctx: RequestContext): void {
-  plane.attempt(ctx)
+function resumeAttempt (plane: RunPlane, s: RequestState): void {
+  plane.attempt(s)
 }
 
-function dispatchAfterDelay (plane: RunPlane, ctx: RequestContext, dep: RtDeployment): void {
-  if (ctx.done) return
-  ctx.exchange = dispatchAttempt(ctx, dep, plane, ctx.body)
+function dispatchAfterDelay (plane: RunPlane, s: RequestState, dep: RtDeployment): void {
+  plane.dispatch(s, dep)
 }
 
-function onTotalTimeout (ctx: RequestContext, plane: RunPlane): void {
-  ctx.totalTimer = null
-  if (ctx.exchange !== null) ctx.exchange.cancel(new TotalTimeoutError())
+function onTotalTimeout (s: RequestState, plane: RunPlane): void {
+  s.totalTimer = null
+  if (s.exchange !== null) s.exchange.cancel(TOTAL_TIMEOUT)
   // No exchange: still reading the body to keep for failover, or between two attempts.
-  else plane.timedOutBetweenAttempts(ctx)
+  else plane.timedOutBetweenAttempts(s)
 }
-
-export type { Exchange }

@@ -1,6 +1,7 @@
 // The raw request target → (workspace, model, sub-path + query), computed once. Everything
 // downstream (auth, access, routing, limits, the upstream URL) derives from this one value,
 // and anything that does not canonicalise cleanly is a 400 that never reaches an upstream.
+import { EdgeError } from '../core/errors.js'
 
 export interface RunTarget {
   readonly workspace: string
@@ -66,9 +67,16 @@ export function parseRunTarget (url: string, offset = 0): RunTarget | TargetProb
   return { workspace, model, rest: url.slice(modelEnd) }
 }
 
-/** Joins a deployment's base path and the forwarded rest into the upstream request target. */
-export function upstreamPath (basePath: string, rest: string): string {
-  if (rest === '') return basePath === '' ? '/' : basePath
-  if (rest.charCodeAt(0) === 63 /* ? */) return (basePath === '' ? '/' : basePath) + rest
-  return basePath + rest
+const TARGET_ERRORS: Readonly<Record<TargetProblem, EdgeError>> = {
+  'absolute-form': new EdgeError('BAD_REQUEST', 'Absolute-form request targets are not accepted; send the path only.'),
+  'bad-character': new EdgeError('BAD_REQUEST', 'The path contains a control character or a backslash.'),
+  'encoded-separator': new EdgeError('BAD_REQUEST', 'The path contains an encoded dot, slash, backslash or NUL (%2e, %2f, %5c, %00).'),
+  'dot-segment': new EdgeError('BAD_REQUEST', 'The path contains a "." or ".." segment.'),
+  'bad-name': new EdgeError('BAD_REQUEST', 'Workspace and model names are lower-case letters, digits and hyphens (models: at most 49 characters).'),
+  'not-a-model-route': new EdgeError('ROUTE_NOT_FOUND', 'Use /{workspace}/models/{model}[/sub-path].')
+}
+
+/** The answer to a target that does not parse. */
+export function targetError (problem: TargetProblem): EdgeError {
+  return TARGET_ERRORS[problem]
 }

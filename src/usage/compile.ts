@@ -3,7 +3,7 @@
 import type { ConfigInput } from '../config/schema.js'
 import type { CompileContext } from '../config/compile-context.js'
 import { DEFAULT_TIMEOUTS, parseDuration } from '../config/defaults.js'
-import type { RtModelLimits, RtTokenLimit, UsageRuntime, UsageStoreConfig } from './types.js'
+import type { RtModelLimits, RtTokenLimit, UsageRuntime, UsageStoreConfig } from '../core/usage.js'
 import { policyHeaderOf, rateLimitItemsOf } from './headers.js'
 import { WindowClock } from './windows.js'
 

@@ -15,7 +15,7 @@
 // Without reported usage the meter estimates: output = ceil(characters of streamed text / 4),
 // input = ceil(request body bytes / 4), and marks the result estimated.
 import { brotliDecompressSync, constants, gunzipSync, inflateRawSync, inflateSync } from 'node:zlib'
-import type { TokenUsage } from '../run-plane/context.js'
+import type { TokenUsage } from '../core/usage.js'
 import { scanUsageObjects } from './scan-usage.js'
 
 export const MAX_EVENT_BYTES = 256 * 1024

@@ -1,4 +1,4 @@
-// Stage: token-usage admission and settlement (SPEC §5, Blaxel's maxToken semantics).
+// Stage: token-usage admission and settlement (Blaxel's maxToken policies).
 //
 // Admission asks the store, atomically over every maxToken policy of the model, whether a
 // window is exhausted; a window counts what finished requests used plus a reservation for
@@ -9,9 +9,9 @@
 // (or an estimate) to the window current when the request ended and frees the reservation.
 // Rejected requests add nothing. Dry-run policies are checked and reported, never enforced.
 import type { Logger } from 'pino'
-import { EdgeError } from '../errors.js'
-import type { RequestContext, TokenUsage } from '../run-plane/context.js'
-import type { RtModelLimits, RtTokenLimit, UsageStoreConfig } from './types.js'
+import { EdgeError } from '../core/errors.js'
+import type { RtModel } from '../core/runtime.js'
+import type { RtModelLimits, RtTokenLimit, TokenUsage, UsageRuntime, UsageStoreConfig } from '../core/usage.js'
 import type { CheckResult, UsageStore } from './store.js'
 import { MemoryUsageStore } from './store-memory.js'
 import { RedisUsageStore } from './store-redis.js'
@@ -53,14 +53,16 @@ export class UsageTicket {
   meter: UsageMeter | null = null
   /** Admission time, by which the store keeps the reservation. */
   readonly at: number
+  /** Response headers the admission decided (RateLimit-Policy, RateLimit, dry-run note): flat [name, value, ...]. */
+  readonly headers: string[] = []
 
-  constructor (limits: RtModelLimits, store: UsageStore, at: number, ri: number, ro: number, rt: number) {
+  constructor (limits: RtModelLimits, store: UsageStore, at: number) {
     this.limits = limits
     this.store = store
     this.at = at
-    this.ri = ri
-    this.ro = ro
-    this.rt = rt
+    this.ri = 0
+    this.ro = 0
+    this.rt = 0
   }
 }
 
@@ -133,8 +135,8 @@ export class UsageServices {
   }
 
   /** One line per request a dry-run policy would have refused. */
-  logWouldRefuse (ctx: RequestContext, policies: string): void {
-    this.logger?.warn({ reqId: ctx.id, workspace: ctx.workspaceName, model: ctx.modelName, policies }, 'maxToken dry run: this request would be refused')
+  logWouldRefuse (reqId: string, model: RtModel, policies: string): void {
+    this.logger?.warn({ reqId, workspace: model.workspace, model: model.name, policies }, 'maxToken dry run: this request would be refused')
   }
 
   /**
@@ -187,96 +189,86 @@ export class UsageServices {
   }
 }
 
-/** Admits or refuses a request of a limited model. null = admitted. */
-export function admitUsage (ctx: RequestContext, services: UsageServices): EdgeError | null | Promise<EdgeError | null> {
-  const model = ctx.model
-  if (model === null) return null
-  const usage = ctx.runtime.usage
+/** What admission decided: a ticket to meter and settle, or the refusal to answer. */
+export type Admission = UsageTicket | EdgeError
+
+/**
+ * Admits or refuses a request for `model` with a body of `bodyBytes`: null when the model has
+ * no maxToken policy, else a ticket (admitted) or the refusal. A Promise when the store is
+ * shared (Redis).
+ */
+export function admitUsage (usage: UsageRuntime, model: RtModel, bodyBytes: number, reqId: string, services: UsageServices): Admission | null | Promise<Admission> {
   const ml = usage.models.get(model.key)
   if (ml === undefined) return null
   const cfg = usage.store
   const store = services.storeFor(cfg)
   const now = services.now()
-  const ticket = new UsageTicket(ml, store, now, 0, 0, 0)
-  services.reserveFor(ticket, ctx.bytesIn)
+  const ticket = new UsageTicket(ml, store, now)
+  services.reserveFor(ticket, bodyBytes)
   let result: CheckResult | Promise<CheckResult>
   try {
     result = store.check(ml, ml.clock.at(now).starts, ticket.ri, ticket.ro, ticket.rt, now)
   } catch (err) {
-    return storeFailed(ctx, services, ticket, cfg, err)
+    return storeFailed(services, ticket, cfg, err)
   }
-  if (result instanceof Promise) return result.then(r => decideLate(ctx, services, ticket, r, now), err => storeFailed(ctx, services, ticket, cfg, err))
-  return decide(ctx, services, ticket, result, now)
+  if (result instanceof Promise) return result.then(r => decide(services, ticket, r, now, reqId, model), err => storeFailed(services, ticket, cfg, err))
+  return decide(services, ticket, result, now, reqId, model)
 }
 
-/** The store answered after a wait: if the client left meanwhile, free the reservation now. */
-function decideLate (ctx: RequestContext, services: UsageServices, ticket: UsageTicket, counts: CheckResult, now: number): EdgeError | null {
-  const refused = decide(ctx, services, ticket, counts, now)
-  if (ctx.done) settleUsage(ctx, services)
-  return refused
-}
-
-function decide (ctx: RequestContext, services: UsageServices, ticket: UsageTicket, counts: CheckResult, now: number): EdgeError | null {
+function decide (services: UsageServices, ticket: UsageTicket, counts: CheckResult, now: number, reqId: string, model: RtModel): Admission {
   const ml = ticket.limits
   const limits = ml.limits
-  ctx.addHeader('ratelimit-policy', policyHeaderAt(ml, now))
-  ctx.addHeader('ratelimit', rateLimitHeaderOf(ml, counts, now))
+  const policy = policyHeaderAt(ml, now)
+  const rateLimit = rateLimitHeaderOf(ml, counts, now)
   const stats = services.stats
   if (counts[0] === 0) {
     // Refused: name the exhausted policy that resets last (the request needs all of them).
     let retry = 0
     let worst: RtTokenLimit | null = null
     for (let j = 0; j < limits.length; j++) {
-      const l = limits[j] as RtTokenLimit
-      if (l.dryRun || !isExhausted(l, counts[1 + 3 * j] ?? 0, counts[2 + 3 * j] ?? 0, counts[3 + 3 * j] ?? 0)) continue
+      const l = limits[j]
+      if (l === undefined || l.dryRun || !isExhausted(l, counts[1 + 3 * j] ?? 0, counts[2 + 3 * j] ?? 0, counts[3 + 3 * j] ?? 0)) continue
       const s = ml.clock.at(now).secondsToReset(j, now)
       if (s > retry) { retry = s; worst = l }
       bump(stats.refusedByPolicy, `${ml.model}/${l.policy}`)
     }
     stats.refused++
     const name = worst?.policy ?? '?'
-    return new EdgeError('POLICY_VIOLATION', `The token-usage policy "${name}" of this model is exhausted for the current window. It resets in ${retry} s; do not retry before then.`, {
-      status: 429,
-      retryable: false,
-      headers: { 'retry-after': String(retry), 'x-should-retry': 'false' }
+    return new EdgeError('TOKEN_LIMIT_EXHAUSTED', `The token-usage policy "${name}" of this model is exhausted for the current window. It resets in ${retry} s; do not retry before then.`, {
+      headers: { 'ratelimit-policy': policy, ratelimit: rateLimit, 'retry-after': String(retry), 'x-should-retry': 'false' }
     })
   }
   stats.admitted++
+  ticket.headers.push('ratelimit-policy', policy, 'ratelimit', rateLimit)
   let dry: string | null = null
   for (let j = 0; j < limits.length; j++) {
-    const l = limits[j] as RtTokenLimit
-    if (l.dryRun && isExhausted(l, counts[1 + 3 * j] ?? 0, counts[2 + 3 * j] ?? 0, counts[3 + 3 * j] ?? 0)) {
+    const l = limits[j]
+    if (l !== undefined && l.dryRun && isExhausted(l, counts[1 + 3 * j] ?? 0, counts[2 + 3 * j] ?? 0, counts[3 + 3 * j] ?? 0)) {
       dry = dry === null ? l.policy : `${dry}, ${l.policy}`
       stats.dryRunViolations++
       bump(stats.dryRunByPolicy, `${ml.model}/${l.policy}`)
     }
   }
   if (dry !== null) {
-    ctx.addHeader('x-agnet-dry-run', `would refuse: ${dry}`)
-    services.logWouldRefuse(ctx, dry)
+    ticket.headers.push('x-agnet-dry-run', `would refuse: ${dry}`)
+    services.logWouldRefuse(reqId, model, dry)
   }
-  ctx.usageTicket = ticket
-  ctx.usageTap = true
-  return null
+  return ticket
 }
 
-function storeFailed (ctx: RequestContext, services: UsageServices, ticket: UsageTicket, cfg: UsageStoreConfig, err: unknown): EdgeError | null {
+function storeFailed (services: UsageServices, ticket: UsageTicket, cfg: UsageStoreConfig, err: unknown): Admission {
   services.storeError(cfg.failMode, err, 'check')
   if (cfg.failMode === 'closed') {
-    return new EdgeError('WORKLOAD_UNAVAILABLE', 'The token-usage counters of this model cannot be reached, so the request is refused (usage.failMode: closed). Retry shortly.', {
-      status: 503,
-      retryable: true,
+    return new EdgeError('USAGE_STORE_UNREACHABLE', 'The token-usage counters of this model cannot be reached, so the request is refused (usage.failMode: closed). Retry shortly.', {
       headers: { 'retry-after': '1' }
     })
   }
   // Open: admitted unchecked, nothing reserved; its usage is still added if the store is back by then.
-  ctx.addHeader('ratelimit-policy', policyHeaderAt(ticket.limits, services.now()))
+  ticket.headers.push('ratelimit-policy', policyHeaderAt(ticket.limits, services.now()))
   ticket.ri = 0
   ticket.ro = 0
   ticket.rt = 0
-  ctx.usageTicket = ticket
-  ctx.usageTap = true
-  return null
+  return ticket
 }
 
 const NO_TTL: readonly number[] = Object.freeze([])
@@ -286,9 +278,7 @@ function bump (m: Map<string, number>, key: string): void {
 }
 
 /** Called with the relayed response's status and headers: starts metering its body. */
-export function beginUsage (ctx: RequestContext, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
-  const ticket = ctx.usageTicket
-  if (ticket === null) return
+export function beginUsage (ticket: UsageTicket, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
   const ct = headers['content-type']
   const ce = headers['content-encoding']
   const cl = headers['content-length']
@@ -296,46 +286,45 @@ export function beginUsage (ctx: RequestContext, statusCode: number, headers: Re
 }
 
 /** Sees every response chunk of a limited model (no byte is held back). */
-export function observeChunk (ctx: RequestContext, _services: UsageServices, chunk: Buffer): void {
-  const meter = ctx.usageTicket?.meter
-  if (meter !== null && meter !== undefined) meter.write(chunk)
+export function observeChunk (ticket: UsageTicket, chunk: Buffer): void {
+  const meter = ticket.meter
+  if (meter !== null) meter.write(chunk)
 }
 
-/** Counts what the request used, once, when it ends (complete, failed or aborted). */
-export function settleUsage (ctx: RequestContext, services: UsageServices): void {
-  const ticket = ctx.usageTicket
-  if (ticket === null) return
-  ctx.usageTicket = null
-  ctx.usageTap = false
+/**
+ * Counts what the request used, once, when it ends (complete, failed or aborted): returns the
+ * usage read from the response (null when no response was metered).
+ */
+export function settleUsage (ticket: UsageTicket, bodyBytes: number, failMode: 'open' | 'closed', services: UsageServices): TokenUsage | null {
   const ml = ticket.limits
   let u: TokenUsage | null = null
   if (ticket.meter !== null) {
-    u = ticket.meter.finish(ctx.bytesIn)
-    ctx.usage = u
+    u = ticket.meter.finish(bodyBytes)
     const stats = services.stats
     stats.settled++
     stats.inputTokens += u.input
     stats.outputTokens += u.output
     if (u.estimated) stats.estimated++
-    if (u.total > 0) services.learn(ml.model, ctx.bytesIn, u)
+    if (u.total > 0) services.learn(ml.model, bodyBytes, u)
   }
   const ai = u?.input ?? 0
   const ao = u?.output ?? 0
   const at = u?.total ?? 0
-  if (ai === 0 && ao === 0 && at === 0 && ticket.ri === 0 && ticket.ro === 0 && ticket.rt === 0) return
+  if (ai === 0 && ao === 0 && at === 0 && ticket.ri === 0 && ticket.ro === 0 && ticket.rt === 0) return u
   const now = services.now()
   const clock = ml.clock.at(now)
   // Only a shared store expires keys; the in-process one needs no time-to-live.
   let ttl = NO_TTL
   if (ticket.store.kind !== 'memory') {
     const t = new Array<number>(clock.ends.length)
-    for (let j = 0; j < t.length; j++) t[j] = (clock.ends[j] as number) - now
+    for (let j = 0; j < t.length; j++) t[j] = (clock.ends[j] ?? now) - now
     ttl = t
   }
   try {
     const done = ticket.store.add(ml, clock.starts, ttl, ai, ao, at, ticket.ri, ticket.ro, ticket.rt, ticket.at)
-    if (done instanceof Promise) done.catch((err: unknown) => { services.storeError(ctx.runtime.usage.store.failMode, err, 'add') })
+    if (done instanceof Promise) done.catch((err: unknown) => { services.storeError(failMode, err, 'add') })
   } catch (err) {
-    services.storeError(ctx.runtime.usage.store.failMode, err, 'add')
+    services.storeError(failMode, err, 'add')
   }
+  return u
 }

@@ -3,8 +3,7 @@
 //   RateLimit: "cap:total";r=1200;t=42
 // One item per checked threshold of every maxToken policy (dry-run ones included: they report).
 // "tokens" is not a registered quota unit; clients that do not know it still read q, w, r, t.
-import type { RateLimitItem, RtModelLimits, RtTokenLimit } from './types.js'
-import type { WindowClock } from './windows.js'
+import type { CurrentWindows, RateLimitItem, RtModelLimits, RtTokenLimit } from '../core/usage.js'
 
 const DIMENSIONS = ['input', 'output', 'total'] as const
 
@@ -12,7 +11,7 @@ const DIMENSIONS = ['input', 'output', 'total'] as const
  * The RateLimit-Policy value: window lengths come from `clock` at `now` (they only vary for
  * month windows, whose value compile.ts therefore does not fix in advance).
  */
-export function policyHeaderOf (limits: readonly RtTokenLimit[], clock: WindowClock, now: number): string {
+export function policyHeaderOf (limits: readonly RtTokenLimit[], clock: CurrentWindows, now: number): string {
   clock.at(now)
   const items: string[] = []
   for (let j = 0; j < limits.length; j++) {

@@ -1,7 +1,7 @@
 // The in-process store (default): one counter per limit, holding its current window's usage
 // and the reservations of requests in flight. Synchronous, so admission stays on the fast
 // path; atomic because JavaScript runs one thing at a time.
-import type { RtModelLimits } from './types.js'
+import type { RtModelLimits } from '../core/usage.js'
 import type { CheckResult, UsageStore } from './store.js'
 import { isExhausted } from './headers.js'
 

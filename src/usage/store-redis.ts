@@ -14,7 +14,7 @@
 // configured timeout, so a Redis outage costs a request at most `usage.timeout`.
 import { createHash } from 'node:crypto'
 import { Redis } from 'ioredis'
-import type { RtModelLimits, UsageStoreConfig } from './types.js'
+import type { RtModelLimits, UsageStoreConfig } from '../core/usage.js'
 import type { CheckResult, UsageStore } from './store.js'
 
 // The checks of one event-loop turn, in the order they were made, in one call: ARGV[1] is how

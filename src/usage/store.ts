@@ -1,6 +1,6 @@
 // What a usage store does. One call per admission and one per settlement, each atomic over
 // every limit of the model, so several replicas sharing a store enforce one limit.
-import type { RtModelLimits } from './types.js'
+import type { RtModelLimits } from '../core/usage.js'
 
 /**
  * Result of a check: `[admitted, i0, o0, t0, i1, o1, t1, ...]` where admitted is 1 or 0 and

@@ -2,7 +2,7 @@
 // from the Unix epoch (so a 5-minute window starts at :00, :05, ...; a day at 00:00 UTC);
 // month windows are calendar months counted from January 1970. Pure functions of a clock
 // reading, so tests drive them with any instant.
-import type { Granularity } from './types.js'
+import type { CurrentWindows, Granularity } from '../core/usage.js'
 
 const UNIT_MS: Record<Exclude<Granularity, 'month'>, number> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 }
 
@@ -36,7 +36,7 @@ interface WindowShape {
  * arithmetic per request. Not shared across models; `starts` and `ends` are read at once by
  * their callers, never kept.
  */
-export class WindowClock {
+export class WindowClock implements CurrentWindows {
   readonly starts: number[]
   readonly ends: number[]
   private readonly shapes: readonly WindowShape[]

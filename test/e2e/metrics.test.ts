@@ -1,12 +1,11 @@
 // /metrics as Prometheus scrapes it: requests by workspace/model/region/status, latency
 // histograms, upstream errors, open streams, config reloads; and the counters fed by stages
 // still being built (failover, usage, limits) driven through the same observe hook.
-import { PassThrough } from 'node:stream'
-import { IncomingMessage, ServerResponse } from 'node:http'
+import { IncomingMessage } from 'node:http'
 import { Socket } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startGateway, writeConfig, type TestGateway } from '../helpers/gateway.js'
-import { RequestContext } from '../../src/run-plane/context.js'
+import type { RequestRecord } from '../../src/core/request-record.js'
 import { ConfigStore } from '../../src/config/store.js'
 import { buildApp } from '../../src/app.js'
 import { createLogger } from '../../src/observability/logger.js'
@@ -194,37 +193,18 @@ describe('/metrics', () => {
     const model = ws?.models.get('gpt')
     const dep = model?.deployments[0]
     if (ws === undefined || model === undefined || dep === undefined) throw new Error('config not compiled as expected')
-    const fake = (): RequestContext => {
-      const req = new IncomingMessage(new Socket())
-      const res = new ServerResponse(req)
-      res.assignSocket(new PassThrough() as unknown as Socket)
-      const ctx = new RequestContext(req, res, rt, 'test', performance.now())
-      ctx.workspace = ws
-      ctx.model = model
-      return ctx
-    }
-    const served = fake()
-    served.deployment = dep
-    served.attempts = 3
-    served.status = 200
-    served.firstByteMs = 5
-    served.usage = { input: 11, output: 7, total: 18, estimated: false }
-    metrics?.observe(served, 'ok')
-    const estimated = fake()
-    estimated.deployment = dep
-    estimated.attempts = 1
-    estimated.status = 200
-    estimated.usage = { input: 2, output: 3, total: 5, estimated: true }
-    metrics?.observe(estimated, 'ok')
-    const limited = fake()
-    limited.status = 429
-    limited.errorCode = 'POLICY_VIOLATION'
-    metrics?.observe(limited, 'edge-error')
-    const aborted = fake()
-    aborted.deployment = dep
-    aborted.attempts = 1
-    aborted.failure = 'AGNET_CLIENT_ABORT'
-    metrics?.observe(aborted, 'client-abort')
+    // A finished request as the run plane hands it to its observers.
+    const fake = (over: Partial<RequestRecord>): RequestRecord => ({
+      id: 'test', req: new IncomingMessage(new Socket()), start: performance.now(),
+      workspaceName: 'acme', modelName: 'gpt', claimedWorkspace: null, workspace: ws, model, principal: null,
+      origin: null, deployment: null, attempts: 0, status: 0, errorCode: null, failure: null,
+      bytesIn: 0, bytesOut: 0, usage: null, authMs: 0, routeMs: 0, firstByteMs: -1, sse: false,
+      ...over
+    })
+    metrics?.observe(fake({ deployment: dep, attempts: 3, status: 200, firstByteMs: 5, usage: { input: 11, output: 7, total: 18, estimated: false } }), 'ok')
+    metrics?.observe(fake({ deployment: dep, attempts: 1, status: 200, usage: { input: 2, output: 3, total: 5, estimated: true } }), 'ok')
+    metrics?.observe(fake({ status: 429, errorCode: 'POLICY_VIOLATION' }), 'edge-error')
+    metrics?.observe(fake({ deployment: dep, attempts: 1, failure: 'AGNET_CLIENT_ABORT' }), 'client-abort')
 
     const text = await scrape()
     expect(sample(text, 'agnet_failovers_total', FRA)).toBe(2)

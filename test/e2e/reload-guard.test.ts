@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { startGateway, type TestGateway } from '../helpers/gateway.js'
 import { serve, type Served } from '../../src/server.js'
 import { createLogger } from '../../src/observability/logger.js'
-import type { Runtime } from '../../src/config/runtime.js'
+import type { Runtime } from '../../src/core/runtime.js'
 
 const KEY = 'agnet_test_reload_guard_key_0123456789'
 const MODELS = `

@@ -7,7 +7,7 @@ import { Redis } from 'ioredis'
 import { RedisUsageStore } from '../../src/usage/store-redis.js'
 import { WindowClock } from '../../src/usage/windows.js'
 import { rateLimitItemsOf } from '../../src/usage/headers.js'
-import type { RtModelLimits, RtTokenLimit } from '../../src/usage/types.js'
+import type { RtModelLimits, RtTokenLimit } from '../../src/core/usage.js'
 
 const REDIS = 'redis://127.0.0.1:6379'
 const prefix = `agnet-test-batch-${randomBytes(4).toString('hex')}:`

@@ -5,7 +5,8 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { Redis } from 'ioredis'
 import { startGateway, type TestGateway } from '../helpers/gateway.js'
-import type { RequestContext, TokenUsage } from '../../src/run-plane/context.js'
+import type { RequestRecord } from '../../src/core/request-record.js'
+import type { TokenUsage } from '../../src/core/usage.js'
 import { RedisUsageStore } from '../../src/usage/store-redis.js'
 import { freePort } from '../helpers/net.js'
 
@@ -75,7 +76,7 @@ async function replica (yaml: string, clock: () => number): Promise<Replica> {
   let seq = 0
   const gw = await startGateway(yaml, {
     usageClock: clock,
-    observe: (ctx: RequestContext) => {
+    observe: (ctx: RequestRecord) => {
       const u = ctx.usage === null ? null : { ...ctx.usage }
       finished.set(ctx.id, u)
       waiters.get(ctx.id)?.(u)

@@ -1,7 +1,8 @@
 // Token-usage policies end to end with the in-memory store: real gateway, real mock providers.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startGateway, type TestGateway } from '../helpers/gateway.js'
-import type { RequestContext, TokenUsage } from '../../src/run-plane/context.js'
+import type { RequestRecord } from '../../src/core/request-record.js'
+import type { TokenUsage } from '../../src/core/usage.js'
 import type { CheckResult } from '../../src/usage/store.js'
 
 const MODELS = (provider: string, integration: string): string => `
@@ -65,7 +66,7 @@ describe('token usage (memory store)', () => {
   beforeAll(async () => {
     gw = await startGateway(CONFIG, {
       usageClock: () => clock,
-      observe: (ctx: RequestContext, outcome: string) => {
+      observe: (ctx: RequestRecord, outcome: string) => {
         const f = { usage: ctx.usage === null ? null : { ...ctx.usage }, status: ctx.status, outcome }
         finished.set(ctx.id, f)
         waiters.get(ctx.id)?.(f)
@@ -279,7 +280,7 @@ describe('token usage (memory store)', () => {
     const store = gw.app.services.usage.currentStore
     const ml = gw.app.store.current.usage.models.get(`demo/${model}`)
     if (store === null || ml === undefined) throw new Error('no store')
-    const counts = await store.check(ml, [Date.parse(at)], 0, 0, 0) as CheckResult
+    const counts = await store.check(ml, [Date.parse(at)], 0, 0, 0, clock)
     return { admitted: admitted.length, refused: refused.length, used, stored: counts[3] as number }
   }
 

@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { Config } from '../../src/config/schema.js'
-import { CATALOGUE } from '../../src/errors.js'
+import { CATALOGUE } from '../../src/core/errors.js'
 import { ConfigStore } from '../../src/config/store.js'
 import { GatewayMetrics } from '../../src/observability/metrics.js'
 // @ts-expect-error: a plain ESM script without type declarations

@@ -9,8 +9,8 @@ import { loadConfig } from '../../../src/config/load.js'
 import { compileRuntime } from '../../../src/config/compile.js'
 import { DispatcherRegistry } from '../../../src/proxy/dispatchers.js'
 import { IdentityServices } from '../../../src/auth/authenticate.js'
-import { EdgeError } from '../../../src/errors.js'
-import type { Principal } from '../../../src/auth/types.js'
+import { EdgeError } from '../../../src/core/errors.js'
+import type { Principal } from '../../../src/core/identity.js'
 
 const SECRET = 'unit-hs-secret-0123456789abcdef-0123456789'
 const p = join(mkdtempSync(join(tmpdir(), 'agnet-authn-')), 'c.yaml')

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { TokenCache } from '../../../src/auth/token-cache.js'
-import type { Principal } from '../../../src/auth/types.js'
+import type { Principal } from '../../../src/core/identity.js'
 
 const p = (s: string): Principal => ({ kind: 'external', subject: s, credential: 'x', workspaces: new Map(), scopes: null })
 

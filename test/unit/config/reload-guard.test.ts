@@ -4,7 +4,7 @@ import { compileRuntime } from '../../../src/config/compile.js'
 import { checkReload } from '../../../src/config/reload-guard.js'
 import { DispatcherRegistry } from '../../../src/proxy/dispatchers.js'
 import { writeConfig } from '../../helpers/gateway.js'
-import type { Runtime } from '../../../src/config/runtime.js'
+import type { Runtime } from '../../../src/core/runtime.js'
 
 const dispatchers = new DispatcherRegistry()
 function rt (yaml: string): Runtime {

@@ -6,7 +6,6 @@ import net from 'node:net'
 import { once } from 'node:events'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { prepareBody } from '../../../src/proxy/failover.js'
-import type { RequestContext } from '../../../src/run-plane/context.js'
 
 interface Seen { body: Buffer | 'stream' | null, rest: Buffer }
 interface Hooks { onVerdict?: () => void, onFirstData?: () => void }
@@ -27,19 +26,18 @@ function nextRequest (candidates: number, hooks: Hooks = {}): Promise<Seen> {
   return new Promise(resolve => {
     onRequest = (req, res) => {
       if (hooks.onFirstData !== undefined) req.once('data', hooks.onFirstData)
-      const ctx = {
+      prepareBody({
         req,
-        model: { bodyLimit: 1 << 20, routing: { replayBodyLimit: 1 << 16, maxAttempts: 3 } },
-        candidates: Array.from({ length: candidates }, () => ({})),
-        bytesIn: Number(req.headers['content-length']),
-        body: null,
-        done: false
-      } as unknown as RequestContext
-      prepareBody(ctx, () => {
+        length: Number(req.headers['content-length']),
+        bodyLimit: 1 << 20,
+        replayBodyLimit: 1 << 16,
+        // As the run plane decides it: a body is kept for replay only with another deployment to try.
+        replayable: candidates > 1
+      }, null, (_token, plan) => {
         hooks.onVerdict?.()
         // What the forwarder would send after a 'stream' verdict: whatever the request still holds.
         const chunks: Buffer[] = []
-        if (ctx.body !== 'stream') { resolve({ body: ctx.body, rest: Buffer.alloc(0) }); res.end(); return }
+        if (plan !== 'stream') { resolve({ body: plan, rest: Buffer.alloc(0) }); res.end(); return }
         req.on('data', c => chunks.push(c as Buffer))
         req.on('end', () => { resolve({ body: 'stream', rest: Buffer.concat(chunks) }); res.end() })
         req.resume()

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { loadConfig, ConfigError, type ConfigProblem } from '../../../src/config/load.js'
 import { compileRuntime } from '../../../src/config/compile.js'
 import { DispatcherRegistry } from '../../../src/proxy/dispatchers.js'
-import type { Runtime } from '../../../src/config/runtime.js'
+import type { Runtime } from '../../../src/core/runtime.js'
 import { resolveOrigin, FALLBACK_RTT, COUNTRY_CONTINENT } from '../../../src/routing/network.js'
 import { originOf } from '../../../src/routing/plan.js'
 

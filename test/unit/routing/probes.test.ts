@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { Pool } from 'undici'
 import { HealthProbes } from '../../../src/routing/probes.js'
-import type { RtDeployment } from '../../../src/config/runtime.js'
+import type { RtDeployment } from '../../../src/core/runtime.js'
 import { startTunableMock, type TunableMock } from '../../helpers/tunable-mock.js'
 import { startMockServer, type MockServer } from '../../../src/mock/index.js'
 

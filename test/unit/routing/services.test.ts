@@ -6,9 +6,9 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { loadConfig } from '../../../src/config/load.js'
 import { compileRuntime } from '../../../src/config/compile.js'
 import { DispatcherRegistry } from '../../../src/proxy/dispatchers.js'
-import type { Runtime } from '../../../src/config/runtime.js'
+import type { Runtime } from '../../../src/core/runtime.js'
 import { RoutingServices, EXPLORE_EVERY } from '../../../src/routing/plan.js'
-import type { ModelRoute } from '../../../src/routing/types.js'
+import type { ModelRoute } from '../../../src/core/runtime.js'
 import { mulberry32 } from '../../../src/mock/text.js'
 
 const registry = new DispatcherRegistry()

@@ -93,7 +93,10 @@ describe('latency', () => {
   it('equal deployments share the load through the tie-break', () => {
     const rng = mulberry32(11)
     const counts = [0, 0, 0]
-    for (let i = 0; i < 300; i++) counts[selectByLatency(input([cand(5), cand(5), cand(5)], [health(), health(), health()], { rng })).order[0] as number]++
+    for (let i = 0; i < 300; i++) {
+      const first = selectByLatency(input([cand(5), cand(5), cand(5)], [health(), health(), health()], { rng })).order[0] ?? -1
+      counts[first] = (counts[first] ?? 0) + 1
+    }
     for (const c of counts) expect(c).toBeGreaterThan(60)
   })
 })
@@ -117,7 +120,8 @@ describe('weighted', () => {
       const hs = wrr.map((c, i) => health({ wrrCurrent: c, ejectedUntil: ejected(i, k) ? 5000 : 0 }))
       const sel = selectByWeight(input(cands, hs))
       wrr = sel.wrr as number[]
-      counts[sel.order[0] as number]++
+      const first = sel.order[0] ?? -1
+      counts[first] = (counts[first] ?? 0) + 1
     }
     return counts
   }

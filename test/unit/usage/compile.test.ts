@@ -63,6 +63,6 @@ describe('compiling maxToken policies', () => {
     expect(messages).toContain('maxToken policy "b" checks nothing: set input, output or total above 0')
     const redis = messages.find(m => m.includes('redis://'))
     expect(redis).toBe('"http://***@host:6379" is not a redis:// or rediss:// URL')
-    expect(problems.every(p => p.line > 0)).toBe(true)
+    expect(problems.every(p => p.line !== null && p.line > 0)).toBe(true)
   })
 })

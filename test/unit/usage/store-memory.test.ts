@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { MemoryUsageStore } from '../../../src/usage/store-memory.js'
-import type { RtModelLimits, RtTokenLimit } from '../../../src/usage/types.js'
+import type { RtModelLimits, RtTokenLimit } from '../../../src/core/usage.js'
 import { WindowClock } from '../../../src/usage/windows.js'
 import { rateLimitItemsOf } from '../../../src/usage/headers.js'
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { windowEnd, windowStart, WindowClock } from '../../../src/usage/windows.js'
-import type { Granularity } from '../../../src/usage/types.js'
+import type { Granularity } from '../../../src/core/usage.js'
 
 const t = (iso: string): number => Date.parse(iso)
 

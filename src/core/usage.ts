@@ -1,6 +1,5 @@
 // Token-usage accounting as the request path sees it: every maxToken policy of a model
 // compiled into a limit with its window, thresholds and precomputed header text.
-import type { WindowClock } from './windows.js'
 
 export type Granularity = 'minute' | 'hour' | 'day' | 'month'
 
@@ -30,7 +29,7 @@ export interface RtModelLimits {
   /** Longest a reservation may live (the model's total timeout plus slack). */
   readonly reserveTtlMs: number
   /** The current windows of `limits` (mutable, per model: a cache, not config). */
-  readonly clock: WindowClock
+  readonly clock: CurrentWindows
   /** One item of the RateLimit header per checked threshold, in order. */
   readonly rateLimitItems: readonly RateLimitItem[]
 }
@@ -62,4 +61,27 @@ export interface UsageRuntime {
   /** Limits by model key. */
   readonly models: ReadonlyMap<string, RtModelLimits>
   readonly store: UsageStoreConfig
+}
+
+/**
+ * The current window of each limit of a model (usage/windows.ts keeps it): computed again only
+ * when one of them ends, so the request path reads starts and ends instead of doing calendar
+ * arithmetic. `starts` and `ends` are shared: read them during a call, never keep them.
+ */
+export interface CurrentWindows {
+  readonly starts: readonly number[]
+  readonly ends: readonly number[]
+  /** Brings the windows to `now` and returns this clock. */
+  at (now: number): CurrentWindows
+  /** Whole seconds from `now` to the end of limit j's window, at least 1; call at(now) first. */
+  secondsToReset (j: number, now: number): number
+}
+
+/** Tokens one request used. */
+export interface TokenUsage {
+  input: number
+  output: number
+  total: number
+  /** True when counted from the content because the provider reported nothing. */
+  estimated: boolean
 }

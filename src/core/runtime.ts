@@ -2,11 +2,15 @@
 // only; the request path never looks at raw config. A reload builds a new Runtime and swaps
 // one reference, so a request keeps the snapshot it started with.
 import type { Dispatcher } from 'undici'
-import type { ConfigInput, ModelInput, PolicyInput, IntegrationInput, WorkspaceInput } from './schema.js'
-import type { CredentialStyle } from './defaults.js'
-import type { IdentityRuntime } from '../auth/types.js'
-import type { NetworkRuntime } from '../routing/types.js'
-import type { UsageRuntime } from '../usage/types.js'
+// The config's input shape is a leaf (it imports only typebox): the runtime keeps what the user
+// wrote beside what was compiled from it, for the control plane to show.
+import type { ConfigInput, ModelInput, PolicyInput, IntegrationInput, WorkspaceInput } from '../config/schema.js'
+import type { IdentityRuntime } from './identity.js'
+import type { EdgeError } from './errors.js'
+import type { UsageRuntime } from './usage.js'
+
+/** How a provider takes its credential upstream. */
+export type CredentialStyle = 'bearer' | 'x-api-key' | 'x-goog-api-key' | 'api-key'
 
 export interface RtServer {
   readonly port: number
@@ -127,4 +131,59 @@ export interface Runtime {
   readonly identity: IdentityRuntime
   readonly network: NetworkRuntime
   readonly usage: UsageRuntime
+}
+
+// The simulated network and the per-model routing tables as the request path sees them.
+
+/** Where a caller stands: a region or an ISO country, with its RTT to every region. */
+export interface OriginInfo {
+  /** Region name (lower-case) or country code (upper-case). */
+  readonly name: string
+  readonly kind: 'region' | 'country'
+  readonly country: string
+  readonly continent: string
+  /** Simulated round-trip time in ms to each region, indexed like NetworkRuntime.regionNames. */
+  readonly rtt: Float64Array
+}
+
+/** Why a deployment may or may not serve a model, decided at compile time from the policies. */
+export interface DeploymentVerdict {
+  readonly allowed: boolean
+  /** Human-readable: which policy excluded it, or why it is allowed. */
+  readonly reason: string
+  /** Policies that exclude it ([] when allowed). */
+  readonly excludedBy: readonly string[]
+  /** Dry-run policies that would have excluded it (reported, not enforced). */
+  readonly dryRunExcludedBy: readonly string[]
+}
+
+/** One model's routing table: the policy-allowed deployments, precomputed. */
+export interface ModelRoute {
+  readonly key: string
+  readonly strategy: 'latency' | 'priority' | 'weighted'
+  /** Deployments the policies allow, in config order. */
+  readonly allowed: readonly RtDeployment[]
+  /** Region index (NetworkRuntime.regionNames) of each allowed deployment. */
+  readonly regionIdx: Int32Array
+  /** One verdict per model deployment (model.deployments order). */
+  readonly verdicts: readonly DeploymentVerdict[]
+  /** The 403 answered when no deployment is allowed; null when some are. */
+  readonly violation: EdgeError | null
+  /** Location and flavor policies in force (names), for explain. */
+  readonly policies: readonly string[]
+}
+
+export interface NetworkRuntime {
+  /** The region callers stand in when no trusted X-Agnet-Origin says otherwise. */
+  readonly defaultOrigin: string
+  readonly defaultOriginInfo: OriginInfo
+  readonly trustOriginHeader: boolean
+  /** Add the simulated RTT as real delay before each upstream attempt. */
+  readonly applyDelay: boolean
+  readonly regionNames: readonly string[]
+  readonly regionIndex: ReadonlyMap<string, number>
+  /** Origins by every spelling a header may use (region names; country codes in both cases). */
+  readonly origins: ReadonlyMap<string, OriginInfo>
+  /** Routing table per model, by RtModel.key. */
+  readonly models: ReadonlyMap<string, ModelRoute>
 }

@@ -1,8 +1,8 @@
-// The issuer's HTTP surface on the control plane: POST /oauth/token, discovery and JWKS,
+// The token issuer's HTTP surface beside the control plane: POST /oauth/token, discovery and JWKS,
 // under /v0 (BL_API_URL), /api (@blaxel/core's initialize({proxy})) and at the root.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { ConfigStore } from '../config/store.js'
-import type { IdentityServices } from './authenticate.js'
+import type { IdentityServices } from '../auth/authenticate.js'
 
 const PREFIXES = ['', '/v0', '/api'] as const
 const MAX_TOKEN_BODY = 64 * 1024

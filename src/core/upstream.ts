@@ -1,0 +1,29 @@
+// What an upstream attempt can end with, as a typed value: the kind decides failover, the
+// catalogue entry decides the answer. Built by proxy/upstream-errors.ts from transport errors
+// and from agnet's own reasons to stop an attempt.
+import type { ErrorId } from './errors.js'
+
+export type UpstreamFailureKind =
+  /** Nothing reached the upstream (refused, unreachable, connect timeout). */
+  | 'connect'
+  /** The connection broke before the answer started. */
+  | 'reset'
+  /** First-byte or idle timeout: the upstream may still be working. */
+  | 'timeout'
+  /** The upstream answered something that cannot be relayed. */
+  | 'protocol'
+  /** agnet's own reasons to stop an attempt. */
+  | 'client-abort'
+  | 'body-too-large'
+  | 'total-timeout'
+
+export interface UpstreamFailure {
+  readonly kind: UpstreamFailureKind
+  /** The transport's code (ECONNREFUSED, UND_ERR_HEADERS_TIMEOUT, ...) for logs and metrics. */
+  readonly code: string
+  /** May another deployment be tried without risk of doing the work twice? */
+  readonly failover: boolean
+  /** The answer when this failure ends the request; null when nobody is left to answer. */
+  readonly error: ErrorId | null
+  readonly message: string
+}

@@ -1,0 +1,18 @@
+// What the run plane is built with: the logger, the services each stage keeps across requests
+// (verified tokens, routing statistics, usage counters), and the observers of finished requests.
+import type { Logger } from 'pino'
+import type { RequestObserver, RequestRecord } from '../core/request-record.js'
+import type { IdentityServices } from '../auth/authenticate.js'
+import type { RoutingServices } from '../routing/plan.js'
+import type { UsageServices } from '../usage/gate.js'
+
+export interface RunPlaneServices {
+  readonly logger: Logger
+  readonly identity: IdentityServices
+  readonly routing: RoutingServices
+  readonly usage: UsageServices
+  /** Observes every finished request (metrics). */
+  readonly observe: RequestObserver | null
+  /** Sees every event-stream response start; `observe` sees it end (record.sse). */
+  readonly observeStream: ((record: RequestRecord) => void) | null
+}
