@@ -74,6 +74,7 @@ export function describe (e: ErrorObject): string {
       if (p.includes('KiB')) return 'expected a size such as 32MiB, 512KiB or a number of bytes'
       return `expected a value matching ${p}`
     }
+    case 'enum': return (e.message ?? 'expected one of the allowed values').replace(/^must be one of/, 'expected one of')
     case 'format': return `expected a ${(e.params as { format: string }).format} value`
     default: return `expected: ${e.message ?? e.keyword}`
   }

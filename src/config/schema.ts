@@ -130,11 +130,20 @@ export const Routing = Type.Object({
   ejectFor: Type.Optional({ ...Duration, description: 'First ejection length; doubles on each repeat (default 5s).' })
 }, { additionalProperties: false, description: 'How deployments are chosen and failed over.' })
 
+// Blaxel's own enums: a value outside them loads nowhere on Blaxel, so it is a config error
+// here too (the SDKs would otherwise answer "model not found" much later).
+export const RUNTIME_TYPES = [
+  'hf_private_endpoint', 'hf_public_endpoint', 'huggingface', 'public_model', 'mcp', 'openai', 'anthropic', 'gemini',
+  'mistral', 'deepseek', 'cohere', 'cerebras', 'xai', 'vertexai', 'azure-openai-service', 'azure-ai-inference',
+  'azure-marketplace', 'groq'
+] as const
+export const RUNTIME_GENERATIONS = ['mk2', 'mk3'] as const
+
 export const RuntimeSpec = Type.Object({
-  type: Type.String({ pattern: '^[a-z0-9_-]{1,40}$', description: 'Provider type (Blaxel spec.runtime.type), e.g. openai.' }),
+  type: Type.Union(RUNTIME_TYPES.map(t => Type.Literal(t)), { description: 'Provider type (Blaxel spec.runtime.type), e.g. openai.' }),
   model: Type.Optional(Type.String({ maxLength: 256, description: 'Provider model id, e.g. gpt-4o-mini.' })),
   organization: Type.Optional(Type.String({ maxLength: 256, description: 'Provider organization.' })),
-  generation: Type.Optional(Type.String({ maxLength: 8, description: 'Blaxel runtime generation (informational).' }))
+  generation: Type.Optional(Type.Union(RUNTIME_GENERATIONS.map(g => Type.Literal(g)), { description: 'Blaxel runtime generation; absent = classic.' }))
 }, { additionalProperties: false, description: 'What the model is at its provider (Blaxel spec.runtime).' })
 
 export const Model = Type.Object({
