@@ -20,6 +20,7 @@ import { createLogger } from './observability/logger.js'
 import { isControlPlanePath, registerControlPlane } from './control-plane/plugin.js'
 import { GatewayMetrics, composeObservers, registerMetricsRoute } from './observability/metrics.js'
 import { registerPlayground } from './playground/routes.js'
+import { registerControlAccessLog } from './observability/control-access-log.js'
 
 export interface AppOptions {
   logger?: Logger
@@ -108,6 +109,8 @@ export async function buildApp (store: ConfigStore, opts: AppOptions = {}): Prom
     return { status: 'ready', generation: store.current.generation }
   })
 
+  // Before the routes: hooks on the root reach every route and plugin registered after them.
+  registerControlAccessLog(fastify, logger, () => store.current.server.accessLog)
   registerMetricsRoute(fastify, metrics)
   if (metrics !== null) registerUsageMetrics(metrics.registry, services.usage)
   registerPlayground(fastify)

@@ -63,20 +63,23 @@ export function edgeErrorHeaders (err: EdgeError, requestId: string): Record<str
  * Writes an edge error on a raw response. `extra` holds decision headers (request id,
  * Server-Timing) that every run-plane answer carries, as a flat [name, value, ...] list.
  * When the headers already went out, the response is destroyed instead (a broken answer).
+ * Returns the body bytes written, for the access line.
  */
-export function sendEdgeError (res: ServerResponse, err: EdgeError, requestId: string, extra?: readonly string[]): void {
+export function sendEdgeError (res: ServerResponse, err: EdgeError, requestId: string, extra?: readonly string[]): number {
   if (res.headersSent || res.destroyed) {
     res.destroy()
-    return
+    return 0
   }
   const body = JSON.stringify(edgeErrorBody(err, requestId))
+  const length = Buffer.byteLength(body)
   res.statusCode = err.status
   res.setHeader('content-type', 'application/json; charset=utf-8')
-  res.setHeader('content-length', Buffer.byteLength(body))
+  res.setHeader('content-length', length)
   const headers = edgeErrorHeaders(err, requestId)
   for (const k in headers) res.setHeader(k, headers[k] ?? '')
   if (extra !== undefined) for (let i = 0; i + 1 < extra.length; i += 2) res.setHeader(extra[i] ?? '', extra[i + 1] ?? '')
   res.end(body)
+  return length
 }
 
 const REASONS: Readonly<Record<number, string>> = {

@@ -256,7 +256,7 @@ export class RunPlane implements ExchangeOwner<RequestState> {
     s.errorCode = err.code
     const extra: string[] = []
     decisionHeaders(s, extra)
-    sendEdgeError(s.res, err, s.id, extra)
+    s.bytesOut += sendEdgeError(s.res, err, s.id, extra)
     if (err.cause !== undefined) this.services.logger.error({ reqId: s.id, err: err.cause }, 'internal error on the run plane')
     this.finish(s, 'edge-error')
   }
