@@ -19,6 +19,7 @@ export const ANONYMOUS: Principal = Object.freeze({ kind: 'anonymous', subject: 
 // One error object per answer: messages name the problem, never the credential.
 const REQUIRED = new EdgeError('AUTHENTICATION_REQUIRED')
 const FAILED = new EdgeError('AUTHENTICATION_FAILED')
+const EMPTY = new EdgeError('AUTHENTICATION_REQUIRED', 'The Bearer token is empty: the header reads "Bearer" with nothing after it. If the command used a shell variable (such as $AGNET_DEMO_KEY), it is not set in this shell.')
 const MALFORMED = new EdgeError('AUTHENTICATION_FAILED', 'The credential header is not "Bearer <token>" (or the token is too long).')
 const EXPIRED = new EdgeError('AUTHENTICATION_FAILED', 'The credential has expired. Get a new token or key.')
 const REVOKED = new EdgeError('AUTHENTICATION_FAILED', 'The credential has been revoked.')
@@ -148,6 +149,7 @@ export function authenticate (rawHeaders: readonly string[], rt: Runtime, servic
   if (typeof token !== 'string') {
     if (token === CarrierProblem.None) return REQUIRED
     if (token === CarrierProblem.Repeated) return REPEATED
+    if (token === CarrierProblem.Empty) return EMPTY
     return MALFORMED
   }
   return services.authenticateToken(token, rt)

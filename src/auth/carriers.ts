@@ -13,7 +13,9 @@ export enum CarrierProblem {
   /** A carrier whose value is not "Bearer <token>" or is too long (401 AUTHENTICATION_FAILED). */
   Malformed = 1,
   /** The deciding carrier appears more than once (400 BAD_REQUEST). */
-  Repeated = 2
+  Repeated = 2,
+  /** "Bearer" with nothing after it: a shell variable that was empty (401 AUTHENTICATION_REQUIRED). */
+  Empty = 3
 }
 
 /** Longest credential looked at; anything longer is refused unparsed. */
@@ -33,10 +35,13 @@ function isSpace (c: number): boolean { return c === 32 || c === 9 }
 /** "Bearer <token>" with the scheme case-insensitive, by char codes (no regex, no allocation but the token). */
 function parseBearer (v: string): string | CarrierProblem {
   const n = v.length
-  if (n > MAX_TOKEN_LENGTH + 16 || n < 8) return CarrierProblem.Malformed
+  if (n > MAX_TOKEN_LENGTH + 16 || n < 6) return CarrierProblem.Malformed
   // 'bearer' | 0x20 lower-cases ASCII letters: b e a r e r
   if ((v.charCodeAt(0) | 32) !== 98 || (v.charCodeAt(1) | 32) !== 101 || (v.charCodeAt(2) | 32) !== 97 ||
-    (v.charCodeAt(3) | 32) !== 114 || (v.charCodeAt(4) | 32) !== 101 || (v.charCodeAt(5) | 32) !== 114 || !isSpace(v.charCodeAt(6))) return CarrierProblem.Malformed
+    (v.charCodeAt(3) | 32) !== 114 || (v.charCodeAt(4) | 32) !== 101 || (v.charCodeAt(5) | 32) !== 114) return CarrierProblem.Malformed
+  // The parser trims trailing spaces, so "Bearer $UNSET" arrives as "Bearer".
+  if (n === 6) return CarrierProblem.Empty
+  if (!isSpace(v.charCodeAt(6))) return CarrierProblem.Malformed
   return trimmed(v, 7)
 }
 
@@ -45,7 +50,8 @@ function trimmed (v: string, from: number): string | CarrierProblem {
   let end = v.length
   while (i < end && isSpace(v.charCodeAt(i))) i++
   while (end > i && isSpace(v.charCodeAt(end - 1))) end--
-  if (i === end || end - i > MAX_TOKEN_LENGTH) return CarrierProblem.Malformed
+  if (i === end) return CarrierProblem.Empty
+  if (end - i > MAX_TOKEN_LENGTH) return CarrierProblem.Malformed
   return i === 0 && end === v.length ? v : v.slice(i, end)
 }
 

@@ -10,6 +10,7 @@ import { registerLoadtest } from './loadtest.js'
 import { registerRun } from './run.js'
 import { registerExplain } from './explain.js'
 import { registerToken } from './token.js'
+import { unknownCommand } from './unknown-command.js'
 
 export function buildCli (): Command {
   const program = new Command()
@@ -29,7 +30,13 @@ export function buildCli (): Command {
   return program
 }
 
-buildCli().parseAsync(process.argv).catch((err: unknown) => {
+const cli = buildCli()
+const unknown = unknownCommand(cli, process.argv.slice(2))
+if (unknown !== null) {
+  process.stderr.write(`agnet: ${unknown}\n`)
+  process.exit(2)
+}
+cli.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`agnet: ${(err as Error).message}\n`)
   process.exit(1)
 })

@@ -78,7 +78,11 @@ export function registerToken (program: Command): void {
     .option('--ttl <duration>', 'lifetime when signing locally, e.g. 30m or 2h (default auth.issuer.tokenTtl)')
     .option('--url <base>', 'ask this running agnet\'s /v0/oauth/token instead of signing locally')
     .option('-p, --port <port>', 'the port the server runs on (env AGNET_PORT): without auth.issuer.issuer or server.publicUrl, the token\'s iss is http://localhost:<port>')
-    .action(async (o: { config?: string; clientId: string; clientSecret?: string; ttl?: string; url?: string; port?: string }) => {
+    .option('--bare', 'print the access token alone, for TOKEN=$(agnet token mint ... --bare)')
+    .action(async (o: { config?: string; clientId: string; clientSecret?: string; ttl?: string; url?: string; port?: string; bare?: boolean }) => {
+      const print = (answer: Record<string, unknown>): void => {
+        process.stdout.write(o.bare === true ? `${String(answer.access_token)}\n` : JSON.stringify(answer, null, 2) + '\n')
+      }
       if (o.url !== undefined) {
         let secret = o.clientSecret ?? process.env.AGNET_CLIENT_SECRET
         if (secret === undefined && (o.config !== undefined || process.env.AGNET_CONFIG !== undefined)) {
@@ -95,7 +99,8 @@ export function registerToken (program: Command): void {
         })
         const body = await res.json() as Record<string, unknown>
         if (!res.ok) throw new Error(`the issuer answered ${res.status}: ${String(body.error ?? '')} ${String(body.error_description ?? '')}`.trim())
-        process.stdout.write(JSON.stringify(body, null, 2) + '\n')
+        if (typeof body.access_token !== 'string') throw new Error('the issuer answered without an access_token')
+        print(body)
         return
       }
       await withRuntime(configPath(o), async rt => {
@@ -108,7 +113,7 @@ export function registerToken (program: Command): void {
         if (ttlS !== undefined && ttlS < 1) throw new Error(`invalid --ttl "${o.ttl ?? ''}"; e.g. 30m or 2h`)
         const services = new IdentityServices()
         const minted = await services.issuer.mint(rt, client, ttlS)
-        process.stdout.write(JSON.stringify({ access_token: minted.token, token_type: 'Bearer', expires_in: minted.exp - minted.iat, workspace: client.workspace, iss: services.issuer.issuerName(rt) }, null, 2) + '\n')
+        print({ access_token: minted.token, token_type: 'Bearer', expires_in: minted.exp - minted.iat, workspace: client.workspace, iss: services.issuer.issuerName(rt) })
       }, portOf(o.port ?? process.env.AGNET_PORT))
     })
 

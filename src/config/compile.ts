@@ -7,6 +7,7 @@ import type { RtDeployment, RtFlavor, RtIntegration, RtModel, RtPolicy, RtRegion
 import type { CompileContext } from './compile-context.js'
 import { ConfigError, type ConfigProblem, type LoadedConfig } from './load.js'
 import { DEFAULT_BODY_LIMIT, DEFAULT_PORT, DEFAULT_REGIONS, DEFAULT_ROUTING, DEFAULT_TIMEOUTS, RESERVED_WORKSPACE_NAMES, parseBytes, parseDuration, providerInfo } from './defaults.js'
+import { serverEnvOverrides } from './env-overrides.js'
 import { compileIdentity } from '../auth/compile.js'
 import { compileNetwork } from '../routing/compile.js'
 import { compileUsage } from '../usage/compile.js'
@@ -159,6 +160,7 @@ export function compileRuntime (loaded: LoadedConfig, opts: CompileOptions): Run
   const regions = compileRegions(input, ctx)
   const s = input.server ?? {}
   const port = opts.portOverride ?? s.port ?? DEFAULT_PORT
+  const fromEnv = serverEnvOverrides(ctx.env, problems)
   const server: RtServer = Object.freeze({
     port,
     host: s.host ?? '0.0.0.0',
@@ -167,8 +169,8 @@ export function compileRuntime (loaded: LoadedConfig, opts: CompileOptions): Run
     trustOriginHeader: s.trustOriginHeader ?? false,
     bodyLimit: parseBytes(s.bodyLimit, DEFAULT_BODY_LIMIT),
     maxHeaderBytes: s.maxHeaderBytes ?? 16384,
-    logLevel: s.logLevel ?? 'info',
-    accessLog: s.accessLog ?? true,
+    logLevel: fromEnv.logLevel ?? s.logLevel ?? 'info',
+    accessLog: fromEnv.accessLog ?? s.accessLog ?? true,
     shutdownGraceMs: parseDuration(s.shutdownGrace, 10_000),
     upstreamConnections: s.upstreamConnections ?? 1024
   })

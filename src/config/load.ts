@@ -282,7 +282,7 @@ export function loadConfig (source: string, opts: LoadOptions = {}): LoadedConfi
       }
     })
   }
-  if (problems.length > 0) throw new ConfigError(problems)
   const locate = (path: Array<string | number>): ConfigProblem => map.problemAt(path, '', source)
+  if (problems.length > 0) throw new ConfigError(problems, { input: expanded, files, source: root, locate })
   return { input: expanded as unknown as ConfigInput, files, source: root, locate }
 }

@@ -12,11 +12,25 @@ export interface ConfigProblem {
   kind?: 'empty-file'
 }
 
+/**
+ * What was read before the problems were found: the merged, expanded document (not valid
+ * against the schema) and where each of its fields was written. `agnet config check` compiles
+ * the valid parts of it, so one run reports the problems the schema cannot see as well.
+ */
+export interface PartialConfig {
+  readonly input: unknown
+  readonly files: string[]
+  readonly source: string
+  readonly locate: (path: Array<string | number>) => ConfigProblem
+}
+
 export class ConfigError extends Error {
   readonly problems: ConfigProblem[]
-  constructor (problems: ConfigProblem[]) {
+  readonly partial: PartialConfig | null
+  constructor (problems: ConfigProblem[], partial: PartialConfig | null = null) {
     super(problems.map(formatProblem).join('\n'))
     this.problems = problems
+    this.partial = partial
   }
 }
 

@@ -37,6 +37,8 @@ export function registerPlayground (fastify: FastifyInstance): void {
   const sendPage = async (_req: unknown, reply: import('fastify').FastifyReply): Promise<void> => {
     await reply.headers(SECURITY_HEADERS).type(page.type).send(page.body)
   }
+  // A browser pointed at the gateway's root lands on the playground; API clients see the redirect.
+  fastify.get('/', async (_req, reply) => { await reply.redirect('/playground', 302) })
   fastify.get('/playground', sendPage)
   fastify.get('/playground/', sendPage)
   fastify.get<{ Params: { file: string } }>('/playground/:file', async (req, reply) => {

@@ -161,4 +161,30 @@ describe('playground in headless Chromium', () => {
     expect(await page.textContent('#error-message')).not.toContain('not-the-right-key')
     await page.close()
   })
+
+  it('checks workspace and model names with a pattern Chromium accepts', async () => {
+    const page = await open()
+    // Chromium compiles pattern attributes with the v flag, where an unescaped "-" in a class
+    // is a syntax error and the check is silently dropped: an invalid name would then pass.
+    const validity = async (id: string, value: string): Promise<{ valid: boolean; patternMismatch: boolean }> => {
+      await page.fill(id, value)
+      return await page.$eval(id, el => { const v = (el as HTMLInputElement).validity; return { valid: v.valid, patternMismatch: v.patternMismatch } })
+    }
+    for (const id of ['#workspace', '#model']) {
+      expect(await validity(id, 'gpt-4o-mini')).toEqual({ valid: true, patternMismatch: false })
+      expect(await validity(id, 'Bad_Name')).toEqual({ valid: false, patternMismatch: true })
+      expect(await validity(id, '-leading-hyphen')).toEqual({ valid: false, patternMismatch: true })
+      expect(await validity(id, 'with space')).toEqual({ valid: false, patternMismatch: true })
+    }
+    await page.close()
+  })
+
+  it('sends a browser that opens the root to the playground', async () => {
+    const page = await browser.newPage()
+    const res = await page.goto(`${gw.url}/`)
+    expect(res?.status()).toBe(200)
+    expect(new URL(page.url()).pathname).toBe('/playground')
+    await page.waitForSelector('body[data-ready=true]')
+    await page.close()
+  })
 })
