@@ -7,6 +7,8 @@ import { ConfigError, formatProblem } from './config/load.js'
 import { buildApp, type App } from './app.js'
 import { createLogger } from './observability/logger.js'
 import { startMockServer, type MockServer } from './mock/index.js'
+import { writeDemoEnv } from './demo-env.js'
+import { PYTHON_SHIM_DIR } from './python-shim.js'
 
 export interface ServeOptions {
   config?: string
@@ -15,6 +17,8 @@ export interface ServeOptions {
   env?: NodeJS.ProcessEnv
   /** Print the demo banner (keys, curl) when the embedded default is used. */
   banner?: boolean
+  /** Where the embedded demo's credentials are written as a shell file (null: nowhere). */
+  demoEnvFile?: string | null
   logger?: Logger
   watch?: boolean
   handleSignals?: boolean
@@ -110,6 +114,12 @@ export async function serve (opts: ServeOptions = {}): Promise<Served> {
   }
   if (usingDefault && opts.banner !== false) {
     const key = env.AGNET_DEMO_KEY ?? ''
+    const credentials = Buffer.from(`${env.AGNET_DEMO_CLIENT_ID ?? ''}:${env.AGNET_DEMO_CLIENT_SECRET ?? ''}`).toString('base64')
+    const envFile = opts.demoEnvFile ?? null
+    const envFileError = envFile === null ? null : writeDemoEnv(envFile, [
+      ['AGNET_DEMO_KEY', key], ['AGNET_DEMO_CLIENT_ID', env.AGNET_DEMO_CLIENT_ID ?? ''], ['AGNET_DEMO_CLIENT_SECRET', env.AGNET_DEMO_CLIENT_SECRET ?? ''],
+      ['BL_CLIENT_CREDENTIALS', credentials], ['AGNET_URL', `http://localhost:${port}`]
+    ])
     const lines = [
       '',
       `agnet is serving the embedded demo on http://localhost:${port}`,
@@ -117,7 +127,14 @@ export async function serve (opts: ServeOptions = {}): Promise<Served> {
       `  demo API key${generatedKey === null ? ' (from AGNET_DEMO_KEY)' : ' (generated; set AGNET_DEMO_KEY to choose it)'}: ${key}`,
       `  demo service account${generatedClient ? ' (generated; set AGNET_DEMO_CLIENT_ID / AGNET_DEMO_CLIENT_SECRET to choose it)' : ''}:`,
       `    client id ${env.AGNET_DEMO_CLIENT_ID ?? ''}   client secret ${env.AGNET_DEMO_CLIENT_SECRET ?? ''}`,
-      `    BL_CLIENT_CREDENTIALS=${Buffer.from(`${env.AGNET_DEMO_CLIENT_ID ?? ''}:${env.AGNET_DEMO_CLIENT_SECRET ?? ''}`).toString('base64')}`,
+      `    BL_CLIENT_CREDENTIALS=${credentials}`,
+      ...(envFile === null ? [] : envFileError === null
+        ? [`  in another shell: source ${envFile}   (exports AGNET_DEMO_KEY and the values above)`]
+        : [`  could not write ${envFile} (${envFileError}): export AGNET_DEMO_KEY=${key} in the shell you call from`]),
+      '',
+      'SDKs:',
+      `  Blaxel JS SDK, bl CLI:  BL_API_URL=http://localhost:${port}/v0 BL_RUN_URL=http://localhost:${port} BL_WORKSPACE=demo`,
+      `  Blaxel Python SDK:      the same, plus PYTHONPATH=${PYTHON_SHIM_DIR} (it reads BL_ENV only; the shim applies them)`,
       '',
       'Try it:',
       `  curl -s http://localhost:${port}/demo/models/gpt-4o-mini/v1/chat/completions \\`,

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path'
 import type { Command } from 'commander'
 import { serve } from '../server.js'
 import { ConfigError, formatProblem } from '../config/load.js'
@@ -8,6 +9,12 @@ export function portOf (v: string | undefined): number | undefined {
   const n = Number(v)
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`invalid port "${v}"`)
   return n
+}
+
+/** AGNET_DEMO_ENV_FILE: where the demo's shell file goes (default .agnet/demo.env here; "off": nowhere). */
+export function demoEnvFileOf (v: string | undefined): string | null {
+  if (v === 'off') return null
+  return resolve(v === undefined || v === '' ? '.agnet/demo.env' : v)
 }
 
 export function registerServe (program: Command): void {
@@ -23,7 +30,8 @@ export function registerServe (program: Command): void {
           config: o.config ?? (process.env.AGNET_CONFIG === '' ? undefined : process.env.AGNET_CONFIG),
           port: portOf(o.port ?? process.env.AGNET_PORT),
           host: o.host ?? process.env.AGNET_HOST,
-          watch: o.watch
+          watch: o.watch,
+          demoEnvFile: demoEnvFileOf(process.env.AGNET_DEMO_ENV_FILE)
         })
       } catch (err) {
         if (err instanceof ConfigError) {
