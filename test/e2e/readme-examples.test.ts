@@ -104,7 +104,7 @@ describe('README examples, pasted in order into a fresh shell after npm start', 
 
   it('has examples to run, and marks the start itself as not run here', () => {
     expect(examples.length).toBeGreaterThanOrEqual(5)
-    expect(README).toMatch(/```sh no-test\n[^`]*npm start/)
+    expect(README).toMatch(/```sh no-test\nnpm ci && npm start/)
     expect(examples[0]?.code).toMatch(/^source \.agnet\/demo\.env/)
   })
 
