@@ -132,8 +132,9 @@ function compileRest (partial: PartialConfig, reported: readonly ConfigProblem[]
 
 function warningsOf (rt: Runtime, loaded: LoadedConfig): ConfigProblem[] {
   const out: ConfigProblem[] = []
-  if (!rt.identity.required) {
-    out.push({ file: loaded.source, line: null, column: null, field: '', message: 'no API key, service account or external issuer is configured: the run plane is open, and anyone who reaches the port may call every model' })
+  // auth.open: true says the open plane is meant; only an open plane by omission is worth a word.
+  if (!rt.identity.required && !rt.identity.declaredOpen) {
+    out.push({ file: loaded.source, line: null, column: null, field: '', message: 'no API key, service account or external issuer is configured: the run plane is open, and anyone who reaches the port may call every model (set auth.open: true to say this is intended)' })
   }
   rt.input.workspaces.forEach((wsIn, wi) => {
     const ws = rt.workspaces.get(wsIn.name)

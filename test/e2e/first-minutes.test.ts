@@ -4,7 +4,7 @@
 // token printed bare for $(…).
 import { generateKeyPairSync } from 'node:crypto'
 import { spawn } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -175,6 +175,10 @@ workspaces:
     expect(text.code).toBe(0)
     expect(text.stdout).toMatch(/^ok: 1 workspace/)
     expect(text.stderr).toMatch(/2 warning\(s\):[\s\S]*run plane is open[\s\S]*warn\.yaml:6:\d+: workspaces\[0\]\.models\[0\]\.name: no region can serve/)
+    // Open on purpose: no warning about it.
+    const declared = file('declared-open.yaml', `auth: { open: true }\n${readFileSync(path, 'utf8')}`)
+    const quiet = JSON.parse((await runCli(['config', 'check', declared, '--json'])).stdout) as { warnings: Array<{ message: string }> }
+    expect(quiet.warnings.map(w => w.message)).toEqual([expect.stringMatching(/no region can serve/)])
   })
 
   it('checks the embedded default without the demo variables, and names a bad environment setting', async () => {
