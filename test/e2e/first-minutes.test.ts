@@ -65,7 +65,7 @@ describe('an empty Bearer token', () => {
   })
 })
 
-describe('the command line', { timeout: 120_000 }, () => {
+describe('the command line', { timeout: 300_000 }, () => {
   it('names an unknown command and lists the commands', async () => {
     const r = await runCli(['foo'])
     expect(r.code).toBe(2)
@@ -105,7 +105,7 @@ workspaces:
   })
 })
 
-describe('agnet config check', { timeout: 120_000 }, () => {
+describe('agnet config check', { timeout: 300_000 }, () => {
   it('reports eleven mistakes of every kind in one run, each at its file and line', async () => {
     const folder = mkdtempSync(join(tmpdir(), 'agnet-eleven-'))
     writeFileSync(join(folder, '10-main.yaml'), `server:
@@ -193,12 +193,12 @@ workspaces:
   })
 })
 
-describe('log settings from the environment', { timeout: 120_000 }, () => {
+describe('log settings from the environment', { timeout: 400_000 }, () => {
   it('AGNET_ACCESS_LOG=false silences access lines and AGNET_LOG_LEVEL is honoured by the embedded demo', async () => {
     const port = await freePort()
     const s = spawnCli(['serve'], { AGNET_PORT: String(port), AGNET_HOST: '127.0.0.1', AGNET_ACCESS_LOG: 'false', AGNET_LOG_LEVEL: 'warn', AGNET_DEMO_KEY: KEY, AGNET_CONFIG: '' })
     try {
-      await s.waitFor(/agnet is serving the embedded demo/)
+      await s.waitFor(/agnet is serving the embedded demo/, 120_000)
       const res = await fetch(`http://127.0.0.1:${port}/demo/models/gpt-4o-mini/v1/chat/completions`, { method: 'POST', headers: { 'x-blaxel-authorization': `Bearer ${KEY}`, 'content-type': 'application/json', 'x-request-id': 'env-quiet-1' }, body: '{"messages":[{"role":"user","content":"hi"}]}' })
       expect(res.status).toBe(200)
       await res.text()
@@ -213,9 +213,9 @@ describe('log settings from the environment', { timeout: 120_000 }, () => {
     }
     const loud = spawnCli(['serve'], { AGNET_PORT: String(port), AGNET_HOST: '127.0.0.1', AGNET_LOG_LEVEL: 'info', AGNET_DEMO_KEY: KEY, AGNET_CONFIG: '' })
     try {
-      await loud.waitFor(/agnet is serving the embedded demo/)
+      await loud.waitFor(/agnet is serving the embedded demo/, 120_000)
       await (await fetch(`http://127.0.0.1:${port}/demo/models/gpt-4o-mini/v1/chat/completions`, { method: 'POST', headers: { 'x-blaxel-authorization': `Bearer ${KEY}`, 'content-type': 'application/json', 'x-request-id': 'env-loud-1' }, body: '{"messages":[{"role":"user","content":"hi"}]}' })).text()
-      await loud.waitFor(/"reqId":"env-loud-1"/)
+      await loud.waitFor(/"reqId":"env-loud-1"/, 120_000)
     } finally {
       loud.child.kill('SIGTERM')
       await loud.exited

@@ -224,11 +224,15 @@ describe('carriers and precedence', () => {
   })
 
   it('[A5] other schemes and malformed values are 401 AUTHENTICATION_FAILED', async () => {
-    for (const v of [`Basic ${Buffer.from('a:b').toString('base64')}`, 'Bearer', `Bearer ${KEY_ALICE} extra`, `Bearer${KEY_ALICE}`, 'Bearer a"b']) {
+    for (const v of [`Basic ${Buffer.from('a:b').toString('base64')}`, `Bearer ${KEY_ALICE} extra`, `Bearer${KEY_ALICE}`, 'Bearer a"b']) {
       const r = await send('/acme/models/gpt/__echo/x', { authorization: v })
       expect(r.status, v).toBe(401)
       expect(code(r)).toBe('AUTHENTICATION_FAILED')
     }
+    // "Bearer" with nothing after it is an unset shell variable: no credential, said so.
+    const empty = await send('/acme/models/gpt/__echo/x', { authorization: 'Bearer' })
+    expect(empty.status).toBe(401)
+    expect(code(empty)).toBe('AUTHENTICATION_REQUIRED')
   })
 
   it('the legacy X-Blaxel-Api-Key header still works', async () => {
