@@ -9,7 +9,7 @@ import { Config, type ConfigInput } from './schema.js'
 import { ConfigError, formatProblem, type ConfigProblem, type PartialConfig } from './problems.js'
 import { loadConfig, type LoadedConfig } from './load.js'
 import { compileRuntime } from './compile.js'
-import type { Runtime } from './runtime.js'
+import type { Runtime } from '../core/runtime.js'
 import { DispatcherRegistry } from '../proxy/dispatchers.js'
 
 export interface CheckResult {
