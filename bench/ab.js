@@ -13,8 +13,11 @@
 //   --mode turns: one process per config serves all its variants, which take turns in short
 //     runs; with --profile, a CPU profile per variant.
 // Upstream in its own process, as always.
+//   --versus DIR: everything on (the metered model) in this build against the build in DIR
+//     (its dist/, e.g. a `git archive` of another commit, built), one process each, at the
+//     same time: does a change make the hot path slower?
 // usage: node bench/ab.js [--mode together|turns] [--pairs 12] [--duration 2] [--warmup 3]
-//   [--conns 50] [--profile] [--out FILE]
+//   [--conns 50] [--profile] [--versus DIR] [--out FILE]
 import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -39,28 +42,37 @@ const OPTS = {
   warmup: Number(args.warmup ?? 3),
   conns: Number(args.conns ?? 50),
   mode: args.mode ?? 'together',
-  profile: args.profile !== undefined
+  profile: args.profile !== undefined,
+  versus: args.versus === undefined ? null : path.resolve(args.versus)
 }
+if (OPTS.versus !== null && OPTS.mode !== 'together') throw new Error('--versus runs both builds at the same time (--mode together)')
 if (!['together', 'turns'].includes(OPTS.mode)) throw new Error(`--mode is together or turns, not ${OPTS.mode}`)
 if (OPTS.profile && OPTS.mode !== 'turns') throw new Error('--profile needs --mode turns (one profile per variant)')
 const HEADERS = { 'content-type': 'application/json', authorization: `Bearer ${BENCH_KEY}` }
 const log = (...a) => console.log(...a)
 
 /** The variants: which process, which model. */
-const CASES = [
+const CASES = OPTS.versus !== null
+  ? [
+      { name: 'before', server: 'small', model: 'metered', cli: path.join(OPTS.versus, 'dist/cli/main.js') },
+      { name: 'after', server: 'small', model: 'metered', cli: CLI }
+    ]
+  : [
   { name: 'single', server: 'small', model: 'single' },
   { name: 'routed', server: 'small', model: 'routed' },
   { name: 'metered', server: 'small', model: 'metered' },
   { name: 'big-single', server: 'big', model: 'single' },
   { name: 'big-routed', server: 'big', model: 'routed' }
-]
+    ]
 /** The questions: `with` ÷ `without`, and the target of the issue that asks it. */
-const COMPARISONS = [
+const COMPARISONS = OPTS.versus !== null
+  ? [{ what: `everything on (key, policies, latency routing, maxToken in memory): this build vs ${OPTS.versus}`, with: 'after', without: 'before', target: 0.98, issue: 13 }]
+  : [
   { what: 'routing among 4 regions × 3 deployments (policies, latency) vs one deployment', with: 'routed', without: 'single', target: 0.95, issue: 4 },
   { what: 'the routed model in a config of 1,000 models vs one deployment in it', with: 'big-routed', without: 'big-single', target: 0.95, issue: 4 },
   { what: 'the routed model in a config of 1,000 models vs one deployment in a small config', with: 'big-routed', without: 'single', target: 0.95, issue: 4 },
   { what: 'maxToken accounting (memory store) vs the same routed model without it', with: 'metered', without: 'routed', target: 0.9, issue: 5 }
-]
+    ]
 
 function load (url, duration, connections = OPTS.conns) {
   return new Promise((resolve, reject) => {
@@ -96,7 +108,8 @@ async function main () {
     const copies = OPTS.mode === 'together' ? CASES.filter(c => c.server === name).length : 1
     for (let i = 0; i < copies; i++) {
       const nodeArgs = OPTS.profile && name === 'small' ? ['--cpu-prof', `--cpu-prof-dir=${path.join(dir, 'prof')}`] : []
-      const child = startNode(`agnet-${name}-${i}`, [CLI, 'serve', '--config', file, '--port', '0', '--host', '127.0.0.1'], { dir, nodeArgs })
+      const cli = CASES.filter(c => c.server === name)[i]?.cli ?? CLI
+      const child = startNode(`agnet-${name}-${i}`, [cli, 'serve', '--config', file, '--port', '0', '--host', '127.0.0.1'], { dir, nodeArgs })
       const m = await child.waitFor(/"msg":"agnet listening"/, { timeoutMs: 180_000, pollMs: 2 })
       servers.set(`${name}:${i}`, { url: `http://127.0.0.1:${JSON.parse(m.input).port}`, pid: child.pid })
     }
@@ -105,6 +118,8 @@ async function main () {
   const serverOf = (c, pair) => {
     if (OPTS.mode === 'turns') return `${c.server}:0`
     const group = CASES.filter(x => x.server === c.server)
+    // Two builds: each variant stays on the process of its own build.
+    if (OPTS.versus !== null) return `${c.server}:${group.indexOf(c)}`
     return `${c.server}:${(group.indexOf(c) + pair) % group.length}`
   }
   const urlOf = (c, server) => `${servers.get(server).url}/${WORKSPACE}/models/${c.model}${CHAT_PATH}`

@@ -38,9 +38,9 @@ export const GOALS = {
   addedP50Ms: 0.3,
   sseTtfbOverDirect: 2,
   scaleOverSmall: 0.95,
-  // issue #4: routing among 12 deployments, and in a config of 1,000 models, within 5% of one deployment
+  // routing among 12 deployments, and in a config of 1,000 models, within 5% of one deployment
   routingOverSingle: 0.95,
-  // issue #5: maxToken accounting (memory store) costs at most 10% req/s
+  // maxToken accounting (memory store) costs at most 10% req/s
   accountingOverNone: 0.9
 }
 

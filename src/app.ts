@@ -2,6 +2,7 @@
 // separate from the process. The CLI owns listen, signals and reload; tests and benchmarks use
 // this same factory.
 import http from 'node:http'
+import type { Duplex } from 'node:stream'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import { RunPlane, type RunPlaneServices } from './run-plane/handler.js'
@@ -98,7 +99,7 @@ export async function buildApp (store: ConfigStore, opts: AppOptions = {}): Prom
 
   // Framing the parser refuses (CL+TE, bad chunking, oversized headers) gets a JSON 400/431,
   // written on the socket: there is no response object at this level.
-  const onClientError = (err: NodeJS.ErrnoException, socket: import('node:stream').Duplex): void => {
+  const onClientError = (err: NodeJS.ErrnoException, socket: Duplex): void => {
     if (!socket.writable || (err.code === 'ECONNRESET')) { socket.destroy(); return }
     socket.end(rawEdgeErrorResponse(err.code === 'HPE_HEADER_OVERFLOW' ? HEADERS_TOO_LARGE : BAD_FRAMING, requestIdFor(undefined)))
   }

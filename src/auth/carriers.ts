@@ -1,4 +1,4 @@
-// Which header carries the Blaxel credential, and its precedence (SPEC §4):
+// Which header carries the Blaxel credential, and its precedence, as Blaxel's SDKs send it:
 //   1. X-Blaxel-Authorization: Bearer <t>   (clients put a dummy "Authorization: Bearer replaced" beside it)
 //   2. Authorization: Bearer <t>
 //   3. X-Blaxel-Api-Key: <t>               (legacy Python SDK, before Sep 2025)

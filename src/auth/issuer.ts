@@ -1,4 +1,4 @@
-// The built-in token issuer (SPEC §4): client_credentials and refresh_token grants, ES256
+// The built-in token issuer, standing in for Blaxel's: client_credentials and refresh_token grants, ES256
 // access tokens, opaque single-use refresh tokens, discovery and JWKS. The signing key lives
 // here, in a per-process object, not in the Runtime: a config reload must not invalidate
 // every token handed out so far.

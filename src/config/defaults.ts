@@ -9,7 +9,7 @@ export const DEFAULT_REGIONS: readonly RegionInput[] = Object.freeze([
   { name: 'eu-fra-1', location: 'Frankfurt', country: 'DE', continent: 'EU', flavors: [{ type: 'cpu', name: 'x86' }, { type: 'gpu', name: 't4' }] }
 ])
 
-/** Names a workspace may not take: they are agnet's own path prefixes (SPEC §1). */
+/** Names a workspace may not take: they are agnet's own path prefixes on the one port it serves everything from. */
 export const RESERVED_WORKSPACE_NAMES: ReadonlySet<string> = new Set([
   'v0', 'v1', 'api', 'run', 'healthz', 'readyz', 'metrics', 'playground', 'well-known', 'oauth', 'static', 'assets', 'favicon-ico', 'robots-txt', 'internal', 'admin', 'agnet'
 ])

@@ -16,7 +16,7 @@ import { SourceMap, position, type Origin } from './source-map.js'
 // Importers of the loader find the problem types here too.
 export { ConfigError, fieldName, formatProblem, type ConfigProblem } from './problems.js'
 
-/** YAML is bounded: big or deeply nested files and alias bombs are refused (gateway-lessons rule 9). */
+/** YAML is bounded: big or deeply nested files and alias bombs are refused, so a config can never exhaust memory or stack. */
 export const MAX_CONFIG_FILE_BYTES = 64 * 1024 * 1024
 export const MAX_ALIAS_COUNT = 100
 export const MAX_DEPTH = 64

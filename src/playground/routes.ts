@@ -3,7 +3,7 @@
 // live in src/playground/static (shipped as they are; tsc does not copy them), found from
 // both src/ (tests) and dist/ (the built CLI) by the same relative URL.
 import { readFileSync } from 'node:fs'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply } from 'fastify'
 
 const STATIC_DIR = new URL('../../src/playground/static/', import.meta.url)
 
@@ -34,7 +34,7 @@ export function registerPlayground (fastify: FastifyInstance): void {
     ['playground.js', load('playground.js')],
     ['playground.css', load('playground.css')]
   ])
-  const sendPage = async (_req: unknown, reply: import('fastify').FastifyReply): Promise<void> => {
+  const sendPage = async (_req: unknown, reply: FastifyReply): Promise<void> => {
     await reply.headers(SECURITY_HEADERS).type(page.type).send(page.body)
   }
   // A browser pointed at the gateway's root lands on the playground; API clients see the redirect.

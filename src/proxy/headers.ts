@@ -1,5 +1,5 @@
-// Header hygiene (SPEC §2.4, gateway-lessons rule 3). Built once; the request path does set
-// lookups only.
+// Header hygiene: what crosses the gateway in each direction. Built once; the request path
+// does set lookups only.
 
 /**
  * Never forwarded upstream: hop-by-hop headers (RFC 9110 §7.6.1), the client's credentials

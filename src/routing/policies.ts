@@ -1,6 +1,6 @@
 // Location and flavor policies → the set of deployments a model may use. Policies do not
 // depend on the request, so the set is computed per model when the config is compiled and
-// the request path only reads it (SPEC §5, blaxel-behaviour §4.3): union within a type,
+// the request path only reads it. As Blaxel combines them: union within a type,
 // intersection across types, no policy of a type = everything allowed, codes compared
 // case-insensitively.
 import type { RtDeployment, RtPolicy, RtRegion } from '../core/runtime.js'

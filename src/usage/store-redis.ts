@@ -1,6 +1,6 @@
 // The Redis store: counters shared by every replica on one Redis. Each check and each add is
 // a Lua script over all limits of the model, so check-and-reserve is atomic across replicas
-// (gateway-lessons rule 7); the checks of one event-loop turn share one call, as do the adds.
+// (a read, then a write, would let two replicas admit past one limit); the checks of one event-loop turn share one call, as do the adds.
 // Keys:
 //   {prefix}u:{<limit key>}:<window start ms>   hash i/o/t: settled usage; expires with its window
 //   {prefix}r:{<limit key>}:<bucket>            hash i/o/t: reservations of requests in flight,

@@ -1,4 +1,4 @@
-// Graceful shutdown drains in-flight streams within a bound (SPEC §9).
+// Graceful shutdown drains in-flight streams within a bound, then closes what is left.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startMockServer, type MockServer } from '../../src/mock/index.js'
 import { startGateway } from '../helpers/gateway.js'

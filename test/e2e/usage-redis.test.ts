@@ -161,7 +161,7 @@ describe('token usage on Redis: two replicas, one limit', () => {
     redis.disconnect()
   })
 
-  it("a replica that dies mid-request holds its reservation only as long as a request can live, however busy the model", async () => {
+  it('a replica that dies mid-request holds its reservation only as long as a request can live, however busy the model', async () => {
     const redis = new Redis(SHARED_REDIS)
     // Total timeout 1 min → reservations live in 30 s buckets, a check reads 5 of them.
     const t0 = Date.parse('2026-11-25T16:00:00Z')
