@@ -1,7 +1,7 @@
 // Facts the README states, recomputed from the running code so they cannot drift: after how
 // many requests the demo's capped model refuses (from the embedded default config and its mock
 // providers, on a clock held at the start of a minute), and what the Anthropic SDK sends.
-import http from 'node:http'
+import type http from 'node:http'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
