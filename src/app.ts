@@ -2,7 +2,6 @@
 // separate from the process. The CLI owns listen, signals and reload; tests and benchmarks use
 // this same factory.
 import http from 'node:http'
-import type { Duplex } from 'node:stream'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import { RunPlane, type RunPlaneServices } from './run-plane/handler.js'
@@ -14,9 +13,11 @@ import { RoutingServices } from './routing/plan.js'
 import { UsageServices } from './usage/gate.js'
 import { registerUsageMetrics } from './usage/metrics.js'
 import { EdgeError, errorIdForStatus } from './core/errors.js'
-import { controlPlaneErrorBody, controlPlaneErrorHeaders, edgeErrorBody, edgeErrorHeaders, rawEdgeErrorResponse } from './core/render-error.js'
+import { controlPlaneErrorBody, controlPlaneErrorHeaders, edgeErrorBody, edgeErrorHeaders } from './core/render-error.js'
 import { requestIdFor } from './core/request-id.js'
 import type { RequestObserver } from './core/request-record.js'
+import { EDGE_SERVER_OPTIONS, guardRequests, limitHeaderCount } from './edge/admission.js'
+import { createClientErrorHandler, installEdgeAnswers } from './edge/client-errors.js'
 import { createLogger } from './observability/logger.js'
 import { isControlPlanePath, registerControlPlane } from './control-plane/plugin.js'
 import { GatewayMetrics, composeObservers, registerMetricsRoute } from './observability/metrics.js'
@@ -48,8 +49,6 @@ export interface App {
 }
 
 const RUN_ALIAS = '/run/'
-const HEADERS_TOO_LARGE = new EdgeError('HEADERS_TOO_LARGE')
-const BAD_FRAMING = new EdgeError('BAD_FRAMING')
 const ROUTE_NOT_FOUND = new EdgeError('ROUTE_NOT_FOUND')
 
 export async function buildApp (store: ConfigStore, opts: AppOptions = {}): Promise<App> {
@@ -74,17 +73,20 @@ export async function buildApp (store: ConfigStore, opts: AppOptions = {}): Prom
   let server: http.Server | null = null
   const fastify = Fastify({
     logger: false,
+    // Parser errors answer in the edge shape (and never twice), not in Fastify's.
+    clientErrorHandler: createClientErrorHandler(logger),
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
     serverFactory: (fastifyHandler) => {
       server = http.createServer({
+        ...EDGE_SERVER_OPTIONS,
         noDelay: true,
         maxHeaderSize: runtime.server.maxHeaderBytes,
         // Explicit bounds on the client side too: slow headers and never-ending uploads end.
         headersTimeout: 30_000,
         requestTimeout: 900_000,
         keepAliveTimeout: 65_000
-      }, (req, res) => {
+      }, guardRequests((req, res) => {
         const url = req.url ?? ''
         // The run plane is served before Fastify: it is the hot path and streams raw bodies.
         // /v0/models/... and /api/models/... look like /{ws}/models/... but are the control plane
@@ -92,17 +94,12 @@ export async function buildApp (store: ConfigStore, opts: AppOptions = {}): Prom
         if (isRunPlanePath(url, 0) && !isControlPlanePath(url)) return runPlane.handle(req, res, 0)
         if (url.startsWith(RUN_ALIAS) && isRunPlanePath(url, 4)) return runPlane.handle(req, res, 4)
         fastifyHandler(req, res)
-      })
+      }, logger))
+      limitHeaderCount(server)
+      installEdgeAnswers(server, logger)
       return server
     }
   })
-
-  // Framing the parser refuses (CL+TE, bad chunking, oversized headers) gets a JSON 400/431,
-  // written on the socket: there is no response object at this level.
-  const onClientError = (err: NodeJS.ErrnoException, socket: Duplex): void => {
-    if (!socket.writable || (err.code === 'ECONNRESET')) { socket.destroy(); return }
-    socket.end(rawEdgeErrorResponse(err.code === 'HPE_HEADER_OVERFLOW' ? HEADERS_TOO_LARGE : BAD_FRAMING, requestIdFor(undefined)))
-  }
 
   fastify.get('/healthz', async () => ({ status: 'ok' }))
   fastify.get('/readyz', async (_req, reply) => {
@@ -138,7 +135,6 @@ export async function buildApp (store: ConfigStore, opts: AppOptions = {}): Prom
 
   await fastify.ready()
   const srv = server as unknown as http.Server
-  srv.on('clientError', onClientError)
 
   const app: App = {
     server: srv,

@@ -64,6 +64,14 @@ export const CATALOGUE = Object.freeze({
     code: 'BAD_REQUEST', status: 431, retryable: false, message: 'Request headers are too large.',
     action: 'Send fewer or smaller headers.', doNot: 'Do not reuse this connection; it is closed.', docsUrl: ERRORS_PAGE
   },
+  REQUEST_TIMEOUT: {
+    code: 'BAD_REQUEST', status: 408, retryable: true, message: 'The request did not arrive in time.',
+    action: 'Send the whole request at once, or faster.', doNot: 'Do not reuse this connection; it is closed.', docsUrl: ERRORS_PAGE
+  },
+  EXPECTATION_FAILED: {
+    code: 'BAD_REQUEST', status: 417, retryable: false, message: 'Only "Expect: 100-continue" is supported.',
+    action: 'Send the request without the Expect header, or with "Expect: 100-continue".', doNot: NOT_RETRYABLE, docsUrl: ERRORS_PAGE
+  },
   AUTHENTICATION_REQUIRED: {
     code: 'AUTHENTICATION_REQUIRED', status: 401, retryable: false, message: 'No credential was sent. Send "X-Blaxel-Authorization: Bearer <token>" or "Authorization: Bearer <token>".',
     action: 'Send an API key or access token as "Authorization: Bearer <token>" (or X-Blaxel-Authorization).', doNot: 'Do not retry without a credential.', docsUrl: TOKENS_PAGE

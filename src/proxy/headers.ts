@@ -16,6 +16,34 @@ export const STRIP_REQUEST = new Set([
 ])
 
 /**
+ * CGI-style upstreams (WSGI, Rack, PHP, many frameworks behind them) read `X_Foo` and `X-Foo`
+ * as the same variable. So every spelling of a stripped header, and of the framing headers
+ * the upstream connection owns, with `_` for any of its `-` is dropped as well: a client
+ * cannot smuggle a credential or a second Content-Length under a look-alike name. All
+ * spellings are listed here once, so the request path still does one set lookup.
+ */
+const FRAMING = ['content-length', 'transfer-encoding', 'host']
+
+function underscoreSpellings (name: string): string[] {
+  let out = ['']
+  for (const ch of name) out = ch === '-' ? out.flatMap(p => [p + '-', p + '_']) : out.map(p => p + ch)
+  return out.filter(n => n.includes('_'))
+}
+
+const DROP_REQUEST: ReadonlySet<string> = new Set([
+  ...STRIP_REQUEST,
+  ...[...STRIP_REQUEST, ...FRAMING].flatMap(underscoreSpellings)
+])
+
+/** x-agnet-* or x_agnet_* (any mix): agnet's own headers, never taken from a client. */
+function isAgnetHeader (lower: string): boolean {
+  if (lower.charCodeAt(0) !== 120 /* x */ || !lower.startsWith('agnet', 2)) return false
+  const a = lower.charCodeAt(1)
+  const b = lower.charCodeAt(7)
+  return (a === 45 || a === 95) && (b === 45 || b === 95)
+}
+
+/**
  * Never passed back to the client: hop-by-hop headers, the upstream's keep-alive hint (agnet
  * manages client connections itself), and the platform markers an upstream must not forge.
  */
@@ -56,8 +84,7 @@ export function buildUpstreamHeaders (
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string
     const lower = name.toLowerCase()
-    if (STRIP_REQUEST.has(lower)) continue
-    if (lower.charCodeAt(0) === 120 /* x */ && lower.startsWith('x-agnet-')) continue
+    if (DROP_REQUEST.has(lower) || isAgnetHeader(lower)) continue
     if (named !== null && named.has(lower)) continue
     out.push(name, raw[i + 1] as string)
   }

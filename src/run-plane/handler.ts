@@ -27,6 +27,7 @@ import { dispatchAttempt, type Exchange, type ExchangeOwner } from '../proxy/for
 import { CLIENT_ABORT, TOTAL_TIMEOUT } from '../proxy/upstream-errors.js'
 import { writeAccessLog } from '../observability/access-log.js'
 import type { RunPlaneServices } from './services.js'
+import { closesConnection, markClosing, mayAwaitBody } from '../edge/closing.js'
 import { InFlight } from './in-flight.js'
 
 export type { RunPlaneServices }
@@ -252,10 +253,26 @@ export class RunPlane implements ExchangeOwner<RequestState> {
 
   private fail (s: RequestState, err: EdgeError): void {
     if (s.done) return
+    // A body still unread may only be the rest of the packet that brought the head: one turn
+    // lets the parser take it, so such a request keeps its connection (closesConnection).
+    if (mayAwaitBody(s.req, err.status)) {
+      setImmediate(failAfterBody, this, s, err)
+      return
+    }
+    this.answerError(s, err)
+  }
+
+  /** Writes the edge error now; the connection ends when the answer says so. */
+  answerError (s: RequestState, err: EdgeError): void {
+    if (s.done) return
     s.status = err.status
     s.errorCode = err.code
     const extra: string[] = []
     decisionHeaders(s, extra)
+    if (closesConnection(s.req, err.status)) {
+      extra.push('connection', 'close')
+      markClosing(s.req.socket)
+    }
     s.bytesOut += sendEdgeError(s.res, err, s.id, extra)
     if (err.cause !== undefined) this.services.logger.error({ reqId: s.id, err: err.cause }, 'internal error on the run plane')
     this.finish(s, 'edge-error')
@@ -296,6 +313,10 @@ export class RunPlane implements ExchangeOwner<RequestState> {
 }
 
 function noop (): void {}
+
+function failAfterBody (plane: RunPlane, s: RequestState, err: EdgeError): void {
+  plane.answerError(s, err)
+}
 
 function resumeAttempt (plane: RunPlane, s: RequestState): void {
   plane.attempt(s)

@@ -10,7 +10,7 @@ export interface RunTarget {
   readonly rest: string
 }
 
-export type TargetProblem = 'absolute-form' | 'bad-character' | 'encoded-separator' | 'dot-segment' | 'bad-name' | 'not-a-model-route'
+export type TargetProblem = 'absolute-form' | 'bad-character' | 'encoded-separator' | 'double-encoded' | 'encoded-control' | 'dot-segment' | 'double-slash' | 'bad-name' | 'not-a-model-route'
 
 const WORKSPACE_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/
 const MODEL_NAME = /^[a-z0-9](?:[a-z0-9-]{0,47}[a-z0-9])?$/
@@ -39,10 +39,8 @@ export function parseRunTarget (url: string, offset = 0): RunTarget | TargetProb
     const c = i === pathEnd ? 47 : url.charCodeAt(i)
     if (c < 0x21 || c === 0x7f || c === 0x5c /* \ */) return 'bad-character'
     if (c === 37 /* % */) {
-      const a = url.charCodeAt(i + 1)
-      const b = url.charCodeAt(i + 2) | 0x20
-      // %2e %2f %5c %00 (any case): encoded dots, slashes, backslashes and NUL are refused.
-      if ((a === 50 && (b === 0x65 || b === 0x66)) || (a === 53 && b === 0x63) || (a === 48 && b === 0x30)) return 'encoded-separator'
+      const problem = encodedProblem(url, i, true)
+      if (problem !== null) return problem
     }
     if (c === 47 && i > offset) {
       const len = i - segStart
@@ -53,6 +51,10 @@ export function parseRunTarget (url: string, offset = 0): RunTarget | TargetProb
   for (let i = pathEnd; i < url.length; i++) {
     const c = url.charCodeAt(i)
     if (c < 0x20 || c === 0x7f) return 'bad-character'
+    if (c === 37 /* % */) {
+      const problem = encodedProblem(url, i, false)
+      if (problem !== null) return problem
+    }
   }
   const s1 = url.indexOf('/', offset + 1)
   if (s1 < 0 || s1 > pathEnd) return 'not-a-model-route'
@@ -62,15 +64,44 @@ export function parseRunTarget (url: string, offset = 0): RunTarget | TargetProb
   if (url.charCodeAt(s1 + 7) !== 47 || modelStart > pathEnd) return 'not-a-model-route'
   let modelEnd = url.indexOf('/', modelStart)
   if (modelEnd < 0 || modelEnd > pathEnd) modelEnd = pathEnd
+  // A sub-path starting with "//" is a network-path reference to URL joiners: another host.
+  if (modelEnd < pathEnd && url.charCodeAt(modelEnd + 1) === 47) return 'double-slash'
   const model = url.slice(modelStart, modelEnd)
   if (!WORKSPACE_NAME.test(workspace) || !MODEL_NAME.test(model)) return 'bad-name'
   return { workspace, model, rest: url.slice(modelEnd) }
 }
 
+/**
+ * What the escape at `i` (a '%') hides that must not reach an upstream, or null. Anywhere in
+ * the target: NUL, CR and LF encoded once or more, and a dot, slash or backslash encoded twice or more
+ * (%252e, %25252f: an upstream that decodes again sees a separator). In the path also a
+ * single-encoded dot, slash or backslash. Hex digits in any case.
+ */
+function encodedProblem (url: string, i: number, inPath: boolean): TargetProblem | null {
+  let a = url.charCodeAt(i + 1)
+  let b = url.charCodeAt(i + 2) | 0x20
+  let layers = 1
+  // %25 is an escaped '%': look through every layer to what is finally encoded.
+  while (a === 50 && b === 0x35) {
+    i += 2
+    layers++
+    a = url.charCodeAt(i + 1)
+    b = url.charCodeAt(i + 2) | 0x20
+  }
+  if (a === 48 /* 0 */) return b === 0x30 || b === 0x61 /* a */ || b === 0x64 /* d */ ? 'encoded-control' : null
+  const separator = (a === 50 /* 2 */ && (b === 0x65 /* e */ || b === 0x66 /* f */)) || (a === 53 /* 5 */ && b === 0x63 /* c */)
+  if (!separator) return null
+  if (layers > 1) return 'double-encoded'
+  return inPath ? 'encoded-separator' : null
+}
+
 const TARGET_ERRORS: Readonly<Record<TargetProblem, EdgeError>> = {
   'absolute-form': new EdgeError('BAD_REQUEST', 'Absolute-form request targets are not accepted; send the path only.'),
   'bad-character': new EdgeError('BAD_REQUEST', 'The path contains a control character or a backslash.'),
-  'encoded-separator': new EdgeError('BAD_REQUEST', 'The path contains an encoded dot, slash, backslash or NUL (%2e, %2f, %5c, %00).'),
+  'encoded-separator': new EdgeError('BAD_REQUEST', 'The path contains an encoded dot, slash or backslash (%2e, %2f, %5c).'),
+  'double-encoded': new EdgeError('BAD_REQUEST', 'The target contains a double-encoded dot, slash or backslash (%252e, %252f, %255c).'),
+  'encoded-control': new EdgeError('BAD_REQUEST', 'The target contains an encoded CR, LF or NUL (%0d, %0a, %00).'),
+  'double-slash': new EdgeError('BAD_REQUEST', 'The sub-path begins with "//", which an upstream could read as another host.'),
   'dot-segment': new EdgeError('BAD_REQUEST', 'The path contains a "." or ".." segment.'),
   'bad-name': new EdgeError('BAD_REQUEST', 'Workspace and model names are lower-case letters, digits and hyphens (models: at most 49 characters).'),
   'not-a-model-route': new EdgeError('ROUTE_NOT_FOUND', 'Use /{workspace}/models/{model}[/sub-path].')

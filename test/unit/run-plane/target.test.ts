@@ -29,7 +29,7 @@ describe('parseRunTarget', () => {
     ['/acme/models/gpt/%2E%2E/secret', 'encoded-separator'],
     ['/acme/models/gpt/a%2fb', 'encoded-separator'],
     ['/acme/models/gpt/a%5Cb', 'encoded-separator'],
-    ['/acme/models/gpt/a%00', 'encoded-separator'],
+    ['/acme/models/gpt/a%00', 'encoded-control'],
     ['/acme/models/gpt/../other', 'dot-segment'],
     ['/acme/models/gpt/./x', 'dot-segment'],
     ['/acme/models/gpt/..', 'dot-segment'],
