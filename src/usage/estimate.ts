@@ -37,6 +37,8 @@ export interface Reservation {
   ri: number
   ro: number
   rt: number
+  /** Set by the store: true when it reserved by what it learned, false for the cold reservation. */
+  learned: boolean
 }
 
 /** Fills `r` with the reservation for a request when nothing is learned yet. */

@@ -19,6 +19,7 @@ import { RedisUsageStore } from './store-redis.js'
 import { UsageMeter } from './extract.js'
 import { coldReservation, type Reservation } from './estimate.js'
 import { outputHintOf } from './output-hint.js'
+import { ColdWaits } from './cold-wait.js'
 import { isExhausted, policyHeaderAt, rateLimitHeaderOf } from './headers.js'
 
 export interface UsageOptions {
@@ -36,6 +37,8 @@ export class UsageStats {
   storeErrors = 0
   failedOpen = 0
   failedClosed = 0
+  /** Refusals of a cold model's window that waited for its first settlement instead (cold-wait.ts). */
+  coldWaits = 0
   settled = 0
   estimated = 0
   inputTokens = 0
@@ -56,6 +59,9 @@ export class UsageTicket implements Reservation {
   ri = 0
   ro = 0
   rt = 0
+  learned = false
+  /** Admitted with the cold reservation: its settlement may let waiting requests in. */
+  cold = false
   meter: UsageMeter | null = null
   /** Admission time, by which the store keeps the reservation. */
   readonly at: number
@@ -77,6 +83,7 @@ const ERROR_LOG_EVERY_MS = 10_000
 export class UsageServices {
   readonly now: () => number
   readonly stats = new UsageStats()
+  readonly cold = new ColdWaits()
   private readonly logger: Logger | null
   private store: UsageStore | null = null
   private storeId = ''
@@ -159,13 +166,17 @@ export interface AdmissionInput {
   readonly bytesIn: number
   /** The body when it came whole (a Buffer); anything else when it is streamed or absent. */
   readonly body: Buffer | string | null
+  /** The request ended (the client left): a cold wait stops asking for it. */
+  readonly done: boolean
 }
 
 /**
  * Admits or refuses a request for `model`: null when the model has no maxToken policy, else a
- * ticket (admitted) or the refusal. A Promise when the store is shared (Redis).
+ * ticket (admitted) or the refusal. A Promise when the store is shared (Redis) or when the
+ * request waits for a cold model's next settlement (then null too if the client left while it
+ * waited). `since` is when it first waited (performance.now(); -1: it has not).
  */
-export function admitUsage (usage: UsageRuntime, model: RtModel, input: AdmissionInput, services: UsageServices): Admission | null | Promise<Admission> {
+export function admitUsage (usage: UsageRuntime, model: RtModel, input: AdmissionInput, services: UsageServices, since = -1): Admission | null | Promise<Admission | null> {
   const ml = usage.models.get(model.key)
   if (ml === undefined) return null
   const cfg = usage.store
@@ -182,13 +193,31 @@ export function admitUsage (usage: UsageRuntime, model: RtModel, input: Admissio
   } catch (err) {
     return storeFailed(services, ticket, cfg, err)
   }
-  if (result instanceof Promise) return result.then(r => decide(services, ticket, r, now, input.id, model), err => storeFailed(services, ticket, cfg, err))
-  return decide(services, ticket, result, now, input.id, model)
+  if (result instanceof Promise) return result.then(r => decide(usage, model, input, services, ticket, r, now, since), err => storeFailed(services, ticket, cfg, err))
+  return decide(usage, model, input, services, ticket, result, now, since)
 }
 
-function decide (services: UsageServices, ticket: UsageTicket, counts: CheckResult, now: number, reqId: string, model: RtModel): Admission {
+/** Waits for the model's next settlement, then asks again (cold-wait.ts); null when it may not wait. */
+function waitCold (usage: UsageRuntime, model: RtModel, input: AdmissionInput, services: UsageServices, key: string, since: number): Promise<Admission | null> | null {
+  // Real time, not the windows' clock (which tests stop): the wait is bounded in real time.
+  const now = performance.now()
+  let retry: (() => void) | null = null
+  if (!services.cold.park(key, since, now, () => { retry?.() })) return null
+  services.stats.coldWaits++
+  return new Promise<Admission | null>(resolve => {
+    retry = () => { resolve(input.done ? null : admitUsage(usage, model, input, services, since < 0 ? now : since)) }
+  })
+}
+
+function decide (usage: UsageRuntime, model: RtModel, input: AdmissionInput, services: UsageServices, ticket: UsageTicket, counts: CheckResult, now: number, since: number): Admission | Promise<Admission | null> {
   const ml = ticket.limits
   const limits = ml.limits
+  // Refused while requests admitted cold here still hold their upper bounds: the window may be
+  // full of bounds rather than of use, so wait for them rather than answer 429.
+  if (counts[0] === 0 && !input.done && services.cold.size > 0) {
+    const waiting = waitCold(usage, model, input, services, ml.model, since)
+    if (waiting !== null) return waiting
+  }
   const policy = policyHeaderAt(ml, now)
   const rateLimit = rateLimitHeaderOf(ml, counts, now)
   const stats = services.stats
@@ -211,6 +240,10 @@ function decide (services: UsageServices, ticket: UsageTicket, counts: CheckResu
   }
   stats.admitted++
   ticket.headers.push('ratelimit-policy', policy, 'ratelimit', rateLimit)
+  if (!ticket.learned) {
+    ticket.cold = true
+    services.cold.admittedCold(ml.model)
+  }
   let dry: string | null = null
   for (let j = 0; j < limits.length; j++) {
     const l = limits[j]
@@ -222,7 +255,7 @@ function decide (services: UsageServices, ticket: UsageTicket, counts: CheckResu
   }
   if (dry !== null) {
     ticket.headers.push('x-agnet-dry-run', `would refuse: ${dry}`)
-    services.logWouldRefuse(reqId, model, dry)
+    services.logWouldRefuse(input.id, model, dry)
   }
   return ticket
 }
@@ -280,7 +313,14 @@ export function settleUsage (ticket: UsageTicket, bodyBytes: number, failMode: '
   const ai = u?.input ?? 0
   const ao = u?.output ?? 0
   const at = u?.total ?? 0
-  if (ai === 0 && ao === 0 && at === 0 && ticket.ri === 0 && ticket.ro === 0 && ticket.rt === 0) return u
+  // Requests waiting for this model to be learned are asked again once this settlement landed.
+  const cold = services.cold
+  const model = ml.model
+  const landed = ticket.cold ? () => { cold.settledCold(model) } : cold.waiting > 0 ? () => { cold.wake(model) } : null
+  if (ai === 0 && ao === 0 && at === 0 && ticket.ri === 0 && ticket.ro === 0 && ticket.rt === 0) {
+    landed?.()
+    return u
+  }
   const now = services.now()
   const clock = ml.clock.at(now)
   // Only a shared store expires keys; the in-process one needs no time-to-live.
@@ -294,9 +334,13 @@ export function settleUsage (ticket: UsageTicket, bodyBytes: number, failMode: '
     // What a request used is learned from once it reported (or was estimated to use) anything.
     const sample = at > 0 ? bodyBytes : -1
     const done = ticket.store.add(ml, clock.starts, ttl, ai, ao, at, ticket.ri, ticket.ro, ticket.rt, ticket.at, sample)
-    if (done instanceof Promise) done.catch((err: unknown) => { services.storeError(failMode, err, 'add') })
+    if (done instanceof Promise) {
+      done.then(landed, (err: unknown) => { services.storeError(failMode, err, 'add'); landed?.() })
+      return u
+    }
   } catch (err) {
     services.storeError(failMode, err, 'add')
   }
+  landed?.()
   return u
 }

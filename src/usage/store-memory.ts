@@ -43,7 +43,8 @@ export class MemoryUsageStore implements UsageStore {
   check (ml: RtModelLimits, starts: readonly number[], ri: number, ro: number, rt: number, _now = 0, ask?: Reservation): CheckResult {
     if (ask !== undefined) {
       const e = this.estimates.get(ml.model)
-      if (e !== undefined && e.samples > 0) learnedReservation(ask, e)
+      ask.learned = e !== undefined && e.samples > 0
+      if (ask.learned) learnedReservation(ask, e as Estimate)
       else { ask.ri = ri; ask.ro = ro; ask.rt = rt }
       ri = ask.ri
       ro = ask.ro

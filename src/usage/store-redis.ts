@@ -25,7 +25,7 @@ import { ALPHA, ESTIMATE_TTL_MS, type Reservation } from './estimate.js'
 // many; then per check n, ri, ro, rt, ttl, nb, bytes, hint and n × (input, output, total,
 // dryRun), and its 1 + n × (nb + 1) keys in KEYS: the model's estimate, then per limit its
 // window and reservation buckets. The answer is every check's [admitted, i, o, t per limit,
-// reserved i, o, t], one after the other. Atomic as a whole, so each check sees the
+// reserved i, o, t, learned (1 when reserved by the estimate)], one after the other. Atomic as a whole, so each check sees the
 // reservations of those before it. A model with an estimate is reserved for by it (the
 // arithmetic of estimate.ts, learnedReservation), else by the (ri, ro, rt) sent; bytes -1
 // means reserve (ri, ro, rt) as sent, and the estimate key is then not read.
@@ -45,7 +45,9 @@ for q = 1, m do
     e = { tonumber(v[1]) or 0, tonumber(v[2]) or 0, tonumber(v[3]) or 0, tonumber(v[4]) or 0 }
     est[ek] = e
   end
+  local learned = 0
   if bytes >= 0 and e[1] > 0 then
+    learned = 1
     if bytes > 0 and e[2] > 0 then ri = math.ceil(bytes * e[2] - 1e-6) else ri = math.ceil(e[3] - 1e-6) end
     ro = math.ceil(e[4] - 1e-6)
     if hint >= 0 and hint < ro then ro = hint end
@@ -88,6 +90,7 @@ for q = 1, m do
   out[#out + 1] = ri
   out[#out + 1] = ro
   out[#out + 1] = rt
+  out[#out + 1] = learned
   ka = ka + n * per
   aa = aa + 8 + n * 4
 end
@@ -306,7 +309,7 @@ export class RedisUsageStore implements UsageStore {
       return
     }
     let at = 0
-    const ok = Array.isArray(res) && res.length === batch.waiters.reduce((a, w) => a + 4 + 3 * w.limits, 0)
+    const ok = Array.isArray(res) && res.length === batch.waiters.reduce((a, w) => a + 5 + 3 * w.limits, 0)
     for (const w of batch.waiters) {
       if (!ok) { w.reject(new Error('unexpected answer from the usage script')); continue }
       const answer = res as unknown[]
@@ -318,8 +321,9 @@ export class RedisUsageStore implements UsageStore {
         ask.ri = Number(answer[end])
         ask.ro = Number(answer[end + 1])
         ask.rt = Number(answer[end + 2])
+        ask.learned = Number(answer[end + 3]) === 1
       }
-      at = end + 3
+      at = end + 4
       w.resolve(counts)
     }
   }

@@ -1,5 +1,5 @@
 // Token-usage policies end to end with the in-memory store: real gateway, real mock providers.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
 import { startGateway, type TestGateway } from '../helpers/gateway.js'
 import type { RequestRecord } from '../../src/core/request-record.js'
 import type { TokenUsage } from '../../src/core/usage.js'
@@ -28,6 +28,7 @@ workspaces:
       - { name: burst, type: maxToken, maxTokens: { granularity: minute, total: 2000 } }
       - { name: burst-cold, type: maxToken, maxTokens: { granularity: minute, total: 2000 } }
       - { name: burst-unsaid, type: maxToken, maxTokens: { granularity: minute, total: 2000 } }
+      - { name: held-cap, type: maxToken, maxTokens: { granularity: minute, total: 2000 } }
     models:${MODELS('openai', 'oai')}${MODELS('anthropic', 'ant')}${MODELS('gemini', 'gem')}${MODELS('cohere', 'coh')}
       - name: capped
         runtime: { type: openai }
@@ -54,6 +55,11 @@ workspaces:
         integrationConnections: [oai]
         deployments: [{ region: eu-fra-1 }]
         policies: [burst-unsaid]
+      - name: held
+        runtime: { type: openai }
+        integrationConnections: [oai]
+        deployments: [{ region: eu-fra-1 }]
+        policies: [held-cap]
       - name: free
         runtime: { type: openai }
         integrationConnections: [oai]
@@ -333,20 +339,60 @@ describe('token usage (memory store)', () => {
     console.log(`memory store, cold, 400 concurrent with max_tokens, limit 2000: admitted ${r.admitted}, refused ${r.refused}, counted ${r.stored} (overshoot ${r.stored - 2000}, ${pct(r.stored - 2000)})`)
   })
 
-  it('cold, 400 concurrent requests that do not say: usage.reserveOutput is held for each, no overshoot, and the window stays open', async () => {
+  it('cold, 400 concurrent requests that do not say: usage.reserveOutput is held for each; those it crowds out wait for the first settlement instead of a 429, and the window fills to the crossing request', async () => {
     clock = Date.parse('2026-11-25T17:00:00Z')
+    const stats = gw.app.services.usage.stats
+    const waitedBefore = stats.coldWaits
     const r = await burst('unsaid', '2026-11-25T17:00:00Z', 400)
     expect(r.stored).toBe(r.used)
     expect(r.refused).toBeGreaterThan(0)
-    // 1024 output tokens held per request against 2000: the first two only.
-    expect(r.admitted).toBe(2)
-    expect(r.stored).toBeLessThan(2000)
-    console.log(`memory store, cold, 400 concurrent without max_tokens (reserveOutput 1024), limit 2000: admitted ${r.admitted}, refused ${r.refused}, counted ${r.stored} (overshoot ${r.stored - 2000}, ${pct(r.stored - 2000)})`)
-    // Those refusals were reservations of requests now finished: the next one is admitted and,
-    // the model learned, the rest of the window fills to the crossing request.
-    const next = await burst('unsaid', '2026-11-25T17:00:00Z', 400)
-    expect(next.admitted).toBeGreaterThan(2)
-    expect(next.stored).toBeGreaterThanOrEqual(2000)
-    expect(next.stored - 2000).toBeLessThan(next.largest)
+    // 1024 output tokens held per request against 2000 would admit two: the others waited.
+    expect(stats.coldWaits - waitedBefore).toBeGreaterThan(0)
+    expect(await (await fetch(`${gw.url}/metrics`)).text()).toContain(`agnet_usage_cold_waits_total ${stats.coldWaits}`)
+    expect(r.stored).toBeGreaterThanOrEqual(2000)
+    expect(r.stored - 2000).toBeLessThan(r.largest)
+    expect(r.stored - 2000).toBeLessThanOrEqual(200)
+    console.log(`memory store, cold, 400 concurrent without max_tokens (reserveOutput 1024), limit 2000: admitted ${r.admitted}, refused ${r.refused}, counted ${r.stored} (overshoot ${r.stored - 2000}, ${pct(r.stored - 2000)}), ${stats.coldWaits - waitedBefore} waited for the first settlement`)
+  })
+
+  it('a request waiting for a cold model to be learned whose client leaves is never admitted and holds nothing', async () => {
+    clock = Date.parse('2026-11-25T18:00:00Z')
+    const usage = gw.app.services.usage
+    // A asks for up to 3000 tokens, so its bound fills the window; its upstream holds it in flight.
+    const { admittedCold, park } = usage.cold
+    onTestFinished(() => { usage.cold.admittedCold = admittedCold; usage.cold.park = park })
+    const admittedA = new Promise<void>(resolve => {
+      const admitted = usage.cold.admittedCold.bind(usage.cold)
+      usage.cold.admittedCold = (model: string) => { admitted(model); resolve() }
+    })
+    const parked = new Promise<void>(resolve => {
+      const park = usage.cold.park.bind(usage.cold)
+      usage.cold.park = (...args: Parameters<typeof park>) => { const r = park(...args); if (r) resolve(); return r }
+    })
+    const idA = `usage-held-${++seq}`
+    const acA = new AbortController()
+    const reqA = fetch(`${gw.url}/demo/models/held/v1/chat/completions`, { method: 'POST', signal: acA.signal, headers: { 'content-type': 'application/json', 'x-request-id': idA, 'x-mock-latency-ms': '60000' }, body: JSON.stringify({ ...PROMPT, max_tokens: 3000 }) }).catch(() => null)
+    await admittedA
+    // B is refused by A's bound, so it waits; its client leaves while it does.
+    const idB = `usage-held-${++seq}`
+    const acB = new AbortController()
+    const reqB = fetch(`${gw.url}/demo/models/held/v1/chat/completions`, { method: 'POST', signal: acB.signal, headers: { 'content-type': 'application/json', 'x-request-id': idB }, body: JSON.stringify({ ...PROMPT, max_tokens: 5 }) }).catch(() => null)
+    await parked
+    const admittedBefore = usage.stats.admitted
+    acB.abort()
+    await reqB
+    expect((await settled(idB)).outcome).toBe('client-abort')
+    // A ends (its client leaves too): B is asked again on the next turn, sees its client gone
+    // and reserves nothing; A's bound is released.
+    acA.abort()
+    await reqA
+    expect((await settled(idA)).outcome).toBe('client-abort')
+    await new Promise(resolve => setImmediate(resolve))
+    expect(usage.stats.admitted).toBe(admittedBefore)
+    const store = usage.currentStore
+    const ml = gw.app.store.current.usage.models.get('demo/held')
+    if (store === null || ml === undefined) throw new Error('no store')
+    const counts = await store.check(ml, [clock - (clock % 60_000)], 0, 0, 0) as CheckResult
+    expect(counts.slice(1)).toEqual([0, 0, 0])
   })
 })
