@@ -13,8 +13,11 @@
 //   --mode turns: one process per config serves all its variants, which take turns in short
 //     runs; with --profile, a CPU profile per variant.
 // Upstream in its own process, as always.
+// With --redis-base DIR, the question is instead what this build's Redis store costs against
+// another build's (DIR holds that build's dist/, e.g. an older commit's src compiled there): the
+// metered model counted in Redis, one process per build, measured together.
 // usage: node bench/ab.js [--mode together|turns] [--pairs 12] [--duration 2] [--warmup 3]
-//   [--conns 50] [--profile] [--out FILE]
+//   [--conns 50] [--profile] [--redis-base DIR] [--out FILE]
 import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -24,8 +27,8 @@ import { describeMachine } from './lib/machine.js'
 import { procCpuSec } from './lib/procstat.js'
 import { startNode, stopAll } from './lib/children.js'
 import { request } from './lib/http.js'
-import { abConfigs, writeConfig, WORKSPACE, BENCH_KEY, EU_REGIONS } from './configs.js'
-import { REQUEST_BODY, CHAT_PATH } from './scenarios.js'
+import { abConfigs, abRedisConfig, writeConfig, WORKSPACE, BENCH_KEY, EU_REGIONS } from './configs.js'
+import { REQUEST_BODY, CHAT_PATH, deleteRedisKeys } from './scenarios.js'
 import { median } from './report.js'
 import { summariseProfile } from './lib/profile.js'
 
@@ -39,28 +42,49 @@ const OPTS = {
   warmup: Number(args.warmup ?? 3),
   conns: Number(args.conns ?? 50),
   mode: args.mode ?? 'together',
-  profile: args.profile !== undefined
+  profile: args.profile !== undefined,
+  redisBase: args['redis-base'] ?? null
 }
+if (OPTS.redisBase !== null && OPTS.mode !== 'together') throw new Error('--redis-base runs the two builds together (--mode together)')
+const REDIS_PREFIX = `agnet-ab-${process.pid}-`
 if (!['together', 'turns'].includes(OPTS.mode)) throw new Error(`--mode is together or turns, not ${OPTS.mode}`)
 if (OPTS.profile && OPTS.mode !== 'turns') throw new Error('--profile needs --mode turns (one profile per variant)')
 const HEADERS = { 'content-type': 'application/json', authorization: `Bearer ${BENCH_KEY}` }
 const log = (...a) => console.log(...a)
 
 /** The variants: which process, which model. */
-const CASES = [
-  { name: 'single', server: 'small', model: 'single' },
-  { name: 'routed', server: 'small', model: 'routed' },
-  { name: 'metered', server: 'small', model: 'metered' },
-  { name: 'big-single', server: 'big', model: 'single' },
-  { name: 'big-routed', server: 'big', model: 'routed' }
-]
+const CASES = OPTS.redisBase === null
+  ? [
+      { name: 'single', server: 'small', model: 'single' },
+      { name: 'routed', server: 'small', model: 'routed' },
+      { name: 'metered', server: 'small', model: 'metered' },
+      { name: 'big-single', server: 'big', model: 'single' },
+      { name: 'big-routed', server: 'big', model: 'routed' }
+    ]
+  : [
+      { name: 'redis-this', server: 'redis-this', model: 'metered' },
+      { name: 'redis-base', server: 'redis-base', model: 'metered' }
+    ]
 /** The questions: `with` ÷ `without`, and the target of the issue that asks it. */
-const COMPARISONS = [
-  { what: 'routing among 4 regions × 3 deployments (policies, latency) vs one deployment', with: 'routed', without: 'single', target: 0.95, issue: 4 },
-  { what: 'the routed model in a config of 1,000 models vs one deployment in it', with: 'big-routed', without: 'big-single', target: 0.95, issue: 4 },
-  { what: 'the routed model in a config of 1,000 models vs one deployment in a small config', with: 'big-routed', without: 'single', target: 0.95, issue: 4 },
-  { what: 'maxToken accounting (memory store) vs the same routed model without it', with: 'metered', without: 'routed', target: 0.9, issue: 5 }
-]
+const COMPARISONS = OPTS.redisBase === null
+  ? [
+      { what: 'routing among 4 regions × 3 deployments (policies, latency) vs one deployment', with: 'routed', without: 'single', target: 0.95, issue: 4 },
+      { what: 'the routed model in a config of 1,000 models vs one deployment in it', with: 'big-routed', without: 'big-single', target: 0.95, issue: 4 },
+      { what: 'the routed model in a config of 1,000 models vs one deployment in a small config', with: 'big-routed', without: 'single', target: 0.95, issue: 4 },
+      { what: 'maxToken accounting (memory store) vs the same routed model without it', with: 'metered', without: 'routed', target: 0.9, issue: 5 }
+    ]
+  : [
+      { what: `maxToken accounting on Redis, this build vs the build in ${OPTS.redisBase}`, with: 'redis-this', without: 'redis-base', target: 0.95, issue: 12 }
+    ]
+
+/** name → { config, cli }: the agnet processes to start. */
+function serverConfigs (upstreamUrl) {
+  if (OPTS.redisBase === null) return Object.entries(abConfigs(upstreamUrl)).map(([name, cfg]) => [name, { cfg, cli: CLI }])
+  return [
+    ['redis-this', { cfg: abRedisConfig(upstreamUrl, `${REDIS_PREFIX}this:`), cli: CLI }],
+    ['redis-base', { cfg: abRedisConfig(upstreamUrl, `${REDIS_PREFIX}base:`), cli: path.resolve(OPTS.redisBase, 'dist/cli/main.js') }]
+  ]
+}
 
 function load (url, duration, connections = OPTS.conns) {
   return new Promise((resolve, reject) => {
@@ -91,12 +115,12 @@ async function main () {
   const upstreamUrl = (await upstream.waitFor(/upstream on (http\S+)/))[1]
   // together: one process per variant (named config:index); turns: one process per config
   const servers = new Map()
-  for (const [name, cfg] of Object.entries(abConfigs(upstreamUrl))) {
+  for (const [name, { cfg, cli }] of serverConfigs(upstreamUrl)) {
     const file = writeConfig(dir, `ab-${name}`, cfg)
     const copies = OPTS.mode === 'together' ? CASES.filter(c => c.server === name).length : 1
     for (let i = 0; i < copies; i++) {
       const nodeArgs = OPTS.profile && name === 'small' ? ['--cpu-prof', `--cpu-prof-dir=${path.join(dir, 'prof')}`] : []
-      const child = startNode(`agnet-${name}-${i}`, [CLI, 'serve', '--config', file, '--port', '0', '--host', '127.0.0.1'], { dir, nodeArgs })
+      const child = startNode(`agnet-${name}-${i}`, [cli, 'serve', '--config', file, '--port', '0', '--host', '127.0.0.1'], { dir, nodeArgs })
       const m = await child.waitFor(/"msg":"agnet listening"/, { timeoutMs: 180_000, pollMs: 2 })
       servers.set(`${name}:${i}`, { url: `http://127.0.0.1:${JSON.parse(m.input).port}`, pid: child.pid })
     }
@@ -149,6 +173,7 @@ async function main () {
     }
   }
   await stopAll()
+  if (OPTS.redisBase !== null) await deleteRedisKeys(REDIS_PREFIX)
   let profiles = null
   if (OPTS.profile) {
     const pdir = path.join(dir, 'prof')
@@ -191,7 +216,7 @@ async function main () {
   const f3 = v => (Number.isFinite(v) ? v.toFixed(3) : '–')
   const out = []
   out.push(`## agnet A/B bench, ${startedAt.slice(0, 16).replace('T', ' ')} UTC, commit ${machine.commitShort ?? '?'}${machine.srcDirty ? ' (+ uncommitted src/ changes)' : ''}`, '')
-  out.push(`${machine.cores} × ${machine.cpuModel}, Node ${machine.node}; mode ${OPTS.mode}: ${OPTS.pairs} rounds of ${OPTS.duration} s, -c ${OPTS.conns} per variant, ${turns ? 'variants taking turns in one agnet process per config' : 'all variants at once, each in its own agnet process (rotating)'}. \`node bench/ab.js --mode ${OPTS.mode} --pairs ${OPTS.pairs} --duration ${OPTS.duration}\``, '')
+  out.push(`${machine.cores} × ${machine.cpuModel}, Node ${machine.node}; mode ${OPTS.mode}: ${OPTS.pairs} rounds of ${OPTS.duration} s, -c ${OPTS.conns} per variant, ${turns ? 'variants taking turns in one agnet process per config' : 'all variants at once, each in its own agnet process (rotating)'}. \`node bench/ab.js --mode ${OPTS.mode} --pairs ${OPTS.pairs} --duration ${OPTS.duration}${OPTS.redisBase !== null ? ` --redis-base ${OPTS.redisBase}` : ''}\``, '')
   out.push(`| variant | req/s (median) | CPU µs/req (median) |${turns ? ' agnet CPU ÷ upstream CPU (median) |' : ''} non-2xx |`, `|---|---|---|${turns ? '---|' : ''}---|`)
   for (const p of perCase) out.push(`| ${p.case} | ${p.rps.toFixed(0)} | ${p.cpuUsPerReq.toFixed(1)} |${turns ? ` ${f3(p.relCost)} |` : ''} ${p.bad} |`)
   out.push('', `| question (issue) | req/s with ÷ without: median [Q1, Q3] | CPU/req without ÷ with: median [Q1, Q3] | CPU µs added (median) |${turns ? ' cost relative to the upstream, without ÷ with: median [Q1, Q3] |' : ''} target | |`, `|---|---|---|---|${turns ? '---|' : ''}---|---|`)

@@ -105,6 +105,16 @@ export function abConfigs (upstream) {
   return { small: cfg(0), big: cfg(997) }
 }
 
+/**
+ * The `metered` model of abConfigs alone, counted in Redis under `keyPrefix`: for comparing two
+ * builds of the Redis store (bench/ab.js --redis-base).
+ */
+export function abRedisConfig (upstream, keyPrefix) {
+  const cfg = abConfigs(upstream).small
+  cfg.workspaces[0].models = cfg.workspaces[0].models.filter(m => m.name === 'metered')
+  return { ...cfg, usage: { redis: 'redis://127.0.0.1:6379', keyPrefix, failMode: 'closed' } }
+}
+
 export const SCALE = { workspaces: 10_000, modelsPerWorkspace: 10, keysPerWorkspace: 10 }
 
 /**
