@@ -68,7 +68,7 @@ describe('batched admission checks on Redis', () => {
     const now = Date.parse('2026-11-25T11:00:30Z')
     const starts = [Date.parse('2026-11-25T11:00:00Z')]
     const ml = model('learner', limit('cap', 100000, { key: 'ws/learner/cap/1minute' }))
-    const ask = (bytes: number, hint: number, ri: number, ro: number): Reservation => ({ bytes, hint, ri, ro, rt: ri + ro })
+    const ask = (bytes: number, hint: number, ri: number, ro: number): Reservation => ({ bytes, hint, ri, ro, rt: ri + ro, learned: false })
     // Nothing learned: the reservation sent is the one made, and reported back.
     const cold = ask(55, -1, 14, 1024)
     await store.check(ml, starts, cold.ri, cold.ro, cold.rt, now, cold)
@@ -103,7 +103,7 @@ describe('batched admission checks on Redis', () => {
     const starts = [Date.parse('2026-11-25T12:00:00Z')]
     const ml = model('full', limit('cap', 10, { key: 'ws/full/cap/1minute' }))
     await store.add(ml, starts, [60000], 0, 0, 10, 0, 0, 0, now)
-    const r: Reservation = { bytes: 10, hint: -1, ri: 3, ro: 1024, rt: 1027 }
+    const r: Reservation = { bytes: 10, hint: -1, ri: 3, ro: 1024, rt: 1027, learned: false }
     expect((await store.check(ml, starts, r.ri, r.ro, r.rt, now, r))[0]).toBe(0)
     expect([r.ri, r.ro, r.rt]).toEqual([0, 0, 0])
   })

@@ -392,7 +392,7 @@ describe('token usage (memory store)', () => {
     const store = usage.currentStore
     const ml = gw.app.store.current.usage.models.get('demo/held')
     if (store === null || ml === undefined) throw new Error('no store')
-    const counts = await store.check(ml, [clock - (clock % 60_000)], 0, 0, 0) as CheckResult
+    const counts = await store.check(ml, [clock - (clock % 60_000)], 0, 0, 0, clock)
     expect(counts.slice(1)).toEqual([0, 0, 0])
   })
 })

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { coldReservation, learn, learnedReservation, type Estimate, type Reservation } from '../../../src/usage/estimate.js'
 
-const ask = (bytes: number, hint: number): Reservation => ({ bytes, hint, ri: 0, ro: 0, rt: 0 })
+const ask = (bytes: number, hint: number): Reservation => ({ bytes, hint, ri: 0, ro: 0, rt: 0, learned: false })
 const est = (over: Partial<Estimate>): Estimate => ({ samples: 1, ratio: 0, input: 0, output: 0, ...over })
 
 describe('reservations', () => {
