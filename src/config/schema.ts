@@ -234,7 +234,8 @@ export const Config = Type.Object({
     redis: Type.Optional(Type.String({ maxLength: 2048, description: 'redis:// URL: token counters shared by every replica on it (default: in memory).' })),
     failMode: Type.Optional(Type.Union([Type.Literal('open'), Type.Literal('closed')], { description: 'When Redis is unreachable or slower than usage.timeout: admit unchecked with a log line and a metric (open, default), or refuse with 503 WORKLOAD_UNAVAILABLE and Retry-After: 1 (closed). A 429 would claim the budget is spent, which nobody knows then.' })),
     timeout: Type.Optional({ ...Duration, description: 'Longest wait for a Redis answer (default 250ms).' }),
-    keyPrefix: Type.Optional(Type.String({ maxLength: 64, description: 'Prefix of Redis keys (default agnet:).' }))
+    keyPrefix: Type.Optional(Type.String({ maxLength: 64, description: 'Prefix of Redis keys (default agnet:).' })),
+    reserveOutput: Type.Optional(Type.Integer({ minimum: 0, maximum: 10000000, description: 'Output tokens held for a request in flight that sets no max_tokens (or alike) while nothing is learned yet of its model\'s requests on the store (default 1024). Larger: a cold burst refuses more; smaller: it may overshoot more.' }))
   }, { additionalProperties: false, description: 'Token-usage counters.' })),
   workspaces: Type.Array(Workspace, { maxItems: 100000, description: 'Workspaces.' })
 }, { additionalProperties: false, description: 'agnet configuration.' })

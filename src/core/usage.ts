@@ -28,6 +28,9 @@ export interface RtModelLimits {
   readonly policyHeader: string | null
   /** Longest a reservation may live (the model's total timeout plus slack). */
   readonly reserveTtlMs: number
+  /** Output tokens reserved for a request that does not say how many it wants at most, while
+   * nothing is learned of the model's requests (usage.reserveOutput). */
+  readonly reserveOutput: number
   /** The current windows of `limits` (mutable, per model: a cache, not config). */
   readonly clock: CurrentWindows
   /** One item of the RateLimit header per checked threshold, in order. */

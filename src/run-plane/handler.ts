@@ -1,12 +1,12 @@
 // The run plane: ANY /{workspace}/models/{model}[/sub-path][?query], read top to bottom:
 //
-//   target → principal → access → model → plan → admission → body → exchange(s) → settlement → log
+//   target → principal → access → model → plan → body → admission → exchange(s) → settlement → log
 //
 // Each stage is a function of its own folder with explicit inputs and a result; this file
 // keeps the per-request state (state.ts) and is the only writer of it. It runs on the raw
 // node:http request, before Fastify, because this is the hot path: stages answer synchronously
-// when they can and the pipeline continues in the same turn, awaiting only a first JWT check
-// or a shared usage store.
+// when they can and the pipeline continues in the same turn, awaiting only a first JWT check,
+// a body to read, or a shared usage store.
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { RtDeployment, Runtime } from '../core/runtime.js'
 import type { Principal } from '../core/identity.js'
@@ -112,29 +112,14 @@ export class RunPlane implements ExchangeOwner<RequestState> {
     s.originInfo = plan.origin
     s.route = plan.route
     if (plan.refusal !== null) return this.fail(s, plan.refusal)
-    s.candidates = plan.candidates
-
-    // Admission.
-    const admission = admitUsage(s.runtime.usage, model, s.bytesIn, s.id, this.services.usage)
-    if (admission instanceof Promise) {
-      admission.then(a => { this.afterAdmission(s, a) }, err => { this.fail(s, new EdgeError('INTERNAL_ERROR', undefined, { cause: err })) })
-      return
-    }
-    this.afterAdmission(s, admission)
-  }
-
-  private afterAdmission (s: RequestState, admission: Admission | null): void {
-    if (admission instanceof EdgeError) return this.fail(s, admission)
-    s.ticket = admission
-    // The store answered after a wait and the client left meanwhile: free the reservation now.
-    if (s.done) return this.settle(s)
-    const model = s.model
-    const candidates = s.candidates
-    if (model === null || candidates === null) return
+    const candidates = plan.candidates
+    s.candidates = candidates
     s.totalTimer = setTimeout(onTotalTimeout, model.timeouts.totalMs, s, this)
 
     // Body: with another deployment to fail over to, it is kept (up to routing.replayBodyLimit)
-    // so it can be sent again; otherwise it is streamed unless it came whole.
+    // so it can be sent again; otherwise it is streamed unless it came whole. It is settled
+    // before admission so the usage stage can read from a body that came whole how long an
+    // answer it asks for.
     prepareBody({
       req: s.req,
       length: s.req.headers['content-length'] === undefined ? -1 : s.bytesIn,
@@ -147,7 +132,25 @@ export class RunPlane implements ExchangeOwner<RequestState> {
   private readonly bodyReady = (s: RequestState, body: BodyPlan, bytes: number): void => {
     s.body = body
     if (bytes >= 0) s.bytesIn = bytes
-    if (!s.done) this.attempt(s)
+    if (s.done) return
+    const model = s.model
+    if (model === null) return
+
+    // Admission.
+    const admission = admitUsage(s.runtime.usage, model, s, this.services.usage)
+    if (admission instanceof Promise) {
+      admission.then(a => { this.afterAdmission(s, a) }, err => { this.fail(s, new EdgeError('INTERNAL_ERROR', undefined, { cause: err })) })
+      return
+    }
+    this.afterAdmission(s, admission)
+  }
+
+  private afterAdmission (s: RequestState, admission: Admission | null): void {
+    if (admission instanceof EdgeError) return this.fail(s, admission)
+    s.ticket = admission
+    // The store answered after a wait and the client left meanwhile: free the reservation now.
+    if (s.done) return this.settle(s)
+    this.attempt(s)
   }
 
   // Exchange ----------------------------------------------------------------------------------

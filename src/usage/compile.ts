@@ -11,11 +11,16 @@ const DEFAULT_TIMEOUT_MS = 250
 const DEFAULT_PREFIX = 'agnet:'
 // A reservation outlives its request by this much at most if a replica dies mid-request.
 const RESERVE_SLACK_MS = 60_000
+// A model answer's length when a request does not bound it and nothing is learned yet: high
+// enough for most chat answers, so a cold burst overshoots little; a larger value refuses
+// more of that burst.
+export const DEFAULT_RESERVE_OUTPUT = 1024
 
 export function compileUsage (input: ConfigInput, ctx: CompileContext): UsageRuntime {
   const limited = new Set<string>()
   const models = new Map<string, RtModelLimits>()
   const defaultTotal = parseDuration(input.defaults?.timeouts?.total, DEFAULT_TIMEOUTS.totalMs)
+  const reserveOutput = input.usage?.reserveOutput ?? DEFAULT_RESERVE_OUTPUT
   input.workspaces.forEach((ws, wi) => {
     const byName = new Map((ws.policies ?? []).map(p => [p.name, p]))
     ;(ws.policies ?? []).forEach((p, pi) => {
@@ -54,6 +59,7 @@ export function compileUsage (input: ConfigInput, ctx: CompileContext): UsageRun
         limits: Object.freeze(limits),
         policyHeader: limits.some(l => l.granularity === 'month') ? null : policyHeaderOf(limits, clock, 0),
         reserveTtlMs: totalMs + RESERVE_SLACK_MS,
+        reserveOutput,
         clock,
         rateLimitItems: Object.freeze(rateLimitItemsOf(limits))
       }))

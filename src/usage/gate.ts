@@ -2,8 +2,9 @@
 //
 // Admission asks the store, atomically over every maxToken policy of the model, whether a
 // window is exhausted; a window counts what finished requests used plus a reservation for
-// each request in flight (an estimate learned from this model's past requests), so a burst
-// overshoots a limit by the estimate's error, not by the whole burst. The request that
+// each request in flight (what the store learned of this model's requests, or before that an
+// upper bound: estimate.ts), so a burst overshoots a limit by the estimate's error, not by the
+// whole burst, from the first request of a new replica on. The request that
 // crosses a limit completes; later ones get 429 POLICY_VIOLATION with Retry-After (seconds to
 // the window's end) and x-should-retry: false. Settlement adds what the response reported
 // (or an estimate) to the window current when the request ended and frees the reservation.
@@ -16,6 +17,9 @@ import type { CheckResult, UsageStore } from './store.js'
 import { MemoryUsageStore } from './store-memory.js'
 import { RedisUsageStore } from './store-redis.js'
 import { UsageMeter } from './extract.js'
+import { coldReservation, type Reservation } from './estimate.js'
+import { outputHintOf } from './output-hint.js'
+import { ColdWaits } from './cold-wait.js'
 import { isExhausted, policyHeaderAt, rateLimitHeaderOf } from './headers.js'
 
 export interface UsageOptions {
@@ -33,6 +37,8 @@ export class UsageStats {
   storeErrors = 0
   failedOpen = 0
   failedClosed = 0
+  /** Refusals of a cold model's window that waited for its first settlement instead (cold-wait.ts). */
+  coldWaits = 0
   settled = 0
   estimated = 0
   inputTokens = 0
@@ -43,49 +49,44 @@ export class UsageStats {
 }
 
 /** What admission hands to settlement. */
-export class UsageTicket {
+export class UsageTicket implements Reservation {
   readonly limits: RtModelLimits
   readonly store: UsageStore
+  /** Request body bytes and the most output it asks for (-1: unsaid), what the store reserves by. */
+  readonly bytes: number
+  readonly hint: number
   /** Reserved at admission (0 when the store could not be reached). */
-  ri: number
-  ro: number
-  rt: number
+  ri = 0
+  ro = 0
+  rt = 0
+  learned = false
+  /** Admitted with the cold reservation: its settlement may let waiting requests in. */
+  cold = false
   meter: UsageMeter | null = null
   /** Admission time, by which the store keeps the reservation. */
   readonly at: number
   /** Response headers the admission decided (RateLimit-Policy, RateLimit, dry-run note): flat [name, value, ...]. */
   readonly headers: string[] = []
 
-  constructor (limits: RtModelLimits, store: UsageStore, at: number) {
+  constructor (limits: RtModelLimits, store: UsageStore, at: number, bytes: number, hint: number) {
     this.limits = limits
     this.store = store
     this.at = at
-    this.ri = 0
-    this.ro = 0
-    this.rt = 0
+    this.bytes = bytes
+    this.hint = hint
   }
 }
 
-/** Per model, learned from finished requests: what one request tends to use. */
-class Estimate {
-  samples = 0
-  /** Input tokens per request-body byte. */
-  ratio = 0
-  input = 0
-  output = 0
-}
-
-const ALPHA = 0.25
 const RETIRE_AFTER_MS = 60_000
 const ERROR_LOG_EVERY_MS = 10_000
 
 export class UsageServices {
   readonly now: () => number
   readonly stats = new UsageStats()
+  readonly cold = new ColdWaits()
   private readonly logger: Logger | null
   private store: UsageStore | null = null
   private storeId = ''
-  private readonly estimates = new Map<string, Estimate>()
   private lastErrorLog = 0
   private readonly retired = new Set<UsageStore>()
 
@@ -139,40 +140,6 @@ export class UsageServices {
     this.logger?.warn({ reqId, workspace: model.workspace, model: model.name, policies }, 'maxToken dry run: this request would be refused')
   }
 
-  /**
-   * Sets what to reserve for a request of this model with this many body bytes: what its
-   * requests used lately, the input scaled by the body's size. Before any request finished,
-   * only the input is known (a body byte count / 4), so a cold burst can overshoot by the
-   * output of the requests in flight.
-   */
-  reserveFor (ticket: UsageTicket, bodyBytes: number): void {
-    const e = this.estimates.get(ticket.limits.model)
-    if (e === undefined || e.samples === 0) {
-      ticket.ri = Math.ceil(bodyBytes / 4)
-      ticket.ro = 0
-    } else {
-      ticket.ri = bodyBytes > 0 && e.ratio > 0 ? Math.ceil(bodyBytes * e.ratio) : Math.ceil(e.input)
-      ticket.ro = Math.ceil(e.output)
-    }
-    ticket.rt = ticket.ri + ticket.ro
-  }
-
-  learn (model: string, bodyBytes: number, u: TokenUsage): void {
-    let e = this.estimates.get(model)
-    if (e === undefined) { e = new Estimate(); this.estimates.set(model, e) }
-    const ratio = bodyBytes > 0 ? u.input / bodyBytes : e.ratio
-    if (e.samples === 0) {
-      e.ratio = ratio
-      e.input = u.input
-      e.output = u.output
-    } else {
-      e.ratio += ALPHA * (ratio - e.ratio)
-      e.input += ALPHA * (u.input - e.input)
-      e.output += ALPHA * (u.output - e.output)
-    }
-    e.samples++
-  }
-
   /** Connected (Redis) or always true (memory); for readiness and tests. */
   get storeConnected (): boolean {
     return !(this.store instanceof RedisUsageStore) || this.store.connected
@@ -192,32 +159,65 @@ export class UsageServices {
 /** What admission decided: a ticket to meter and settle, or the refusal to answer. */
 export type Admission = UsageTicket | EdgeError
 
+/** What admission reads of the request. */
+export interface AdmissionInput {
+  readonly id: string
+  /** Request body bytes (0 when there is none or it is unknown). */
+  readonly bytesIn: number
+  /** The body when it came whole (a Buffer); anything else when it is streamed or absent. */
+  readonly body: Buffer | string | null
+  /** The request ended (the client left): a cold wait stops asking for it. */
+  readonly done: boolean
+}
+
 /**
- * Admits or refuses a request for `model` with a body of `bodyBytes`: null when the model has
- * no maxToken policy, else a ticket (admitted) or the refusal. A Promise when the store is
- * shared (Redis).
+ * Admits or refuses a request for `model`: null when the model has no maxToken policy, else a
+ * ticket (admitted) or the refusal. A Promise when the store is shared (Redis) or when the
+ * request waits for a cold model's next settlement (then null too if the client left while it
+ * waited). `since` is when it first waited (performance.now(); -1: it has not).
  */
-export function admitUsage (usage: UsageRuntime, model: RtModel, bodyBytes: number, reqId: string, services: UsageServices): Admission | null | Promise<Admission> {
+export function admitUsage (usage: UsageRuntime, model: RtModel, input: AdmissionInput, services: UsageServices, since = -1): Admission | null | Promise<Admission | null> {
   const ml = usage.models.get(model.key)
   if (ml === undefined) return null
   const cfg = usage.store
   const store = services.storeFor(cfg)
   const now = services.now()
-  const ticket = new UsageTicket(ml, store, now)
-  services.reserveFor(ticket, bodyBytes)
+  // The body is read before admission when it came whole (failover.ts): the most output it
+  // asks for bounds what is reserved until the store has learned better.
+  const body = input.body
+  const ticket = new UsageTicket(ml, store, now, input.bytesIn, body instanceof Buffer ? outputHintOf(body) : -1)
+  coldReservation(ticket, ml.reserveOutput)
   let result: CheckResult | Promise<CheckResult>
   try {
-    result = store.check(ml, ml.clock.at(now).starts, ticket.ri, ticket.ro, ticket.rt, now)
+    result = store.check(ml, ml.clock.at(now).starts, ticket.ri, ticket.ro, ticket.rt, now, ticket)
   } catch (err) {
     return storeFailed(services, ticket, cfg, err)
   }
-  if (result instanceof Promise) return result.then(r => decide(services, ticket, r, now, reqId, model), err => storeFailed(services, ticket, cfg, err))
-  return decide(services, ticket, result, now, reqId, model)
+  if (result instanceof Promise) return result.then(r => decide(usage, model, input, services, ticket, r, now, since), err => storeFailed(services, ticket, cfg, err))
+  return decide(usage, model, input, services, ticket, result, now, since)
 }
 
-function decide (services: UsageServices, ticket: UsageTicket, counts: CheckResult, now: number, reqId: string, model: RtModel): Admission {
+/** Waits for the model's next settlement, then asks again (cold-wait.ts); null when it may not wait. */
+function waitCold (usage: UsageRuntime, model: RtModel, input: AdmissionInput, services: UsageServices, key: string, since: number): Promise<Admission | null> | null {
+  // Real time, not the windows' clock (which tests stop): the wait is bounded in real time.
+  const now = performance.now()
+  let retry: (() => void) | null = null
+  if (!services.cold.park(key, since, now, () => { retry?.() })) return null
+  services.stats.coldWaits++
+  return new Promise<Admission | null>(resolve => {
+    retry = () => { resolve(input.done ? null : admitUsage(usage, model, input, services, since < 0 ? now : since)) }
+  })
+}
+
+function decide (usage: UsageRuntime, model: RtModel, input: AdmissionInput, services: UsageServices, ticket: UsageTicket, counts: CheckResult, now: number, since: number): Admission | Promise<Admission | null> {
   const ml = ticket.limits
   const limits = ml.limits
+  // Refused while requests admitted cold here still hold their upper bounds: the window may be
+  // full of bounds rather than of use, so wait for them rather than answer 429.
+  if (counts[0] === 0 && !input.done && services.cold.size > 0) {
+    const waiting = waitCold(usage, model, input, services, ml.model, since)
+    if (waiting !== null) return waiting
+  }
   const policy = policyHeaderAt(ml, now)
   const rateLimit = rateLimitHeaderOf(ml, counts, now)
   const stats = services.stats
@@ -240,6 +240,10 @@ function decide (services: UsageServices, ticket: UsageTicket, counts: CheckResu
   }
   stats.admitted++
   ticket.headers.push('ratelimit-policy', policy, 'ratelimit', rateLimit)
+  if (!ticket.learned) {
+    ticket.cold = true
+    services.cold.admittedCold(ml.model)
+  }
   let dry: string | null = null
   for (let j = 0; j < limits.length; j++) {
     const l = limits[j]
@@ -251,7 +255,7 @@ function decide (services: UsageServices, ticket: UsageTicket, counts: CheckResu
   }
   if (dry !== null) {
     ticket.headers.push('x-agnet-dry-run', `would refuse: ${dry}`)
-    services.logWouldRefuse(reqId, model, dry)
+    services.logWouldRefuse(input.id, model, dry)
   }
   return ticket
 }
@@ -305,12 +309,18 @@ export function settleUsage (ticket: UsageTicket, bodyBytes: number, failMode: '
     stats.inputTokens += u.input
     stats.outputTokens += u.output
     if (u.estimated) stats.estimated++
-    if (u.total > 0) services.learn(ml.model, bodyBytes, u)
   }
   const ai = u?.input ?? 0
   const ao = u?.output ?? 0
   const at = u?.total ?? 0
-  if (ai === 0 && ao === 0 && at === 0 && ticket.ri === 0 && ticket.ro === 0 && ticket.rt === 0) return u
+  // Requests waiting for this model to be learned are asked again once this settlement landed.
+  const cold = services.cold
+  const model = ml.model
+  const landed = ticket.cold ? () => { cold.settledCold(model) } : cold.waiting > 0 ? () => { cold.wake(model) } : null
+  if (ai === 0 && ao === 0 && at === 0 && ticket.ri === 0 && ticket.ro === 0 && ticket.rt === 0) {
+    landed?.()
+    return u
+  }
   const now = services.now()
   const clock = ml.clock.at(now)
   // Only a shared store expires keys; the in-process one needs no time-to-live.
@@ -321,10 +331,16 @@ export function settleUsage (ticket: UsageTicket, bodyBytes: number, failMode: '
     ttl = t
   }
   try {
-    const done = ticket.store.add(ml, clock.starts, ttl, ai, ao, at, ticket.ri, ticket.ro, ticket.rt, ticket.at)
-    if (done instanceof Promise) done.catch((err: unknown) => { services.storeError(failMode, err, 'add') })
+    // What a request used is learned from once it reported (or was estimated to use) anything.
+    const sample = at > 0 ? bodyBytes : -1
+    const done = ticket.store.add(ml, clock.starts, ttl, ai, ao, at, ticket.ri, ticket.ro, ticket.rt, ticket.at, sample)
+    if (done instanceof Promise) {
+      done.then(landed, (err: unknown) => { services.storeError(failMode, err, 'add'); landed?.() })
+      return u
+    }
   } catch (err) {
     services.storeError(failMode, err, 'add')
   }
+  landed?.()
   return u
 }

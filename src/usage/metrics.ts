@@ -45,6 +45,12 @@ export function registerUsageMetrics (registry: Registry, usage: UsageServices):
       this.inc({ mode: 'closed' }, stats.failedClosed)
     }
   }))
+  registry.registerMetric(new Counter({
+    name: 'agnet_usage_cold_waits_total',
+    help: 'Requests that waited for a settlement of their model instead of a 429, because requests admitted before anything was learned of the model held upper bounds in the window.',
+    registers: [],
+    collect () { this.reset(); this.inc(stats.coldWaits) }
+  }))
   registry.registerMetric(new Gauge({
     name: 'agnet_usage_store_up',
     help: '1 when the usage store is reachable (always 1 for the in-memory store).',

@@ -9,6 +9,9 @@
 //                                               request can be in, so the reservations of a
 //                                               replica that died mid-request stop counting after
 //                                               that time, however busy the model stays
+//   {prefix}e:{<ws/model>}                      hash s/r/i/o: what the model's requests use
+//                                               (estimate.ts), read by every check, moved by
+//                                               every settlement; expires a day after the last
 // The hash tag {<limit key>} keeps a limit's keys in one cluster slot.
 // The client never queues: offline commands fail at once and every command is bounded by the
 // configured timeout, so a Redis outage costs a request at most `usage.timeout`.
@@ -16,24 +19,47 @@ import { createHash } from 'node:crypto'
 import { Redis } from 'ioredis'
 import type { RtModelLimits, UsageStoreConfig } from '../core/usage.js'
 import type { CheckResult, UsageStore } from './store.js'
+import { ALPHA, ESTIMATE_TTL_MS, type Reservation } from './estimate.js'
 
 // The checks of one event-loop turn, in the order they were made, in one call: ARGV[1] is how
-// many; then per check n, ri, ro, rt, ttl, nb and n × (input, output, total, dryRun), and its
-// n × (nb + 1) keys in KEYS. The answer is every check's [admitted, i, o, t per limit], one
-// after the other. Atomic as a whole, so each check sees the reservations of those before it.
+// many; then per check n, ri, ro, rt, ttl, nb, bytes, hint and n × (input, output, total,
+// dryRun), and its 1 + n × (nb + 1) keys in KEYS: the model's estimate, then per limit its
+// window and reservation buckets. The answer is every check's [admitted, i, o, t per limit,
+// reserved i, o, t, learned (1 when reserved by the estimate)], one after the other. Atomic as a whole, so each check sees the
+// reservations of those before it. A model with an estimate is reserved for by it (the
+// arithmetic of estimate.ts, learnedReservation), else by the (ri, ro, rt) sent; bytes -1
+// means reserve (ri, ro, rt) as sent, and the estimate key is then not read.
 const CHECK = `
 local m = tonumber(ARGV[1])
 local out = {}
+local est = {}
 local ka, aa = 0, 1
 for q = 1, m do
   local n, ri, ro, rt = tonumber(ARGV[aa + 1]), tonumber(ARGV[aa + 2]), tonumber(ARGV[aa + 3]), tonumber(ARGV[aa + 4])
   local ttl, nb = tonumber(ARGV[aa + 5]), tonumber(ARGV[aa + 6])
+  local bytes, hint = tonumber(ARGV[aa + 7]), tonumber(ARGV[aa + 8])
+  local ek = KEYS[ka + 1]
+  local e = est[ek]
+  if e == nil and bytes >= 0 then
+    local v = redis.call('HMGET', ek, 's', 'r', 'i', 'o')
+    e = { tonumber(v[1]) or 0, tonumber(v[2]) or 0, tonumber(v[3]) or 0, tonumber(v[4]) or 0 }
+    est[ek] = e
+  end
+  local learned = 0
+  if bytes >= 0 and e[1] > 0 then
+    learned = 1
+    if bytes > 0 and e[2] > 0 then ri = math.ceil(bytes * e[2] - 1e-6) else ri = math.ceil(e[3] - 1e-6) end
+    ro = math.ceil(e[4] - 1e-6)
+    if hint >= 0 and hint < ro then ro = hint end
+    rt = ri + ro
+  end
+  ka = ka + 1
   local per = nb + 1
   local first = #out + 1
   out[first] = 1
   local refuse = false
   for j = 1, n do
-    local a = aa + 6 + (j - 1) * 4
+    local a = aa + 8 + (j - 1) * 4
     local li, lo, lt = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
     local base = ka + (j - 1) * per
     local u = redis.call('HMGET', KEYS[base + 1], 'i', 'o', 't')
@@ -51,6 +77,7 @@ for q = 1, m do
   end
   if refuse then
     out[first] = 0
+    ri, ro, rt = 0, 0, 0
   elseif ri > 0 or ro > 0 or rt > 0 then
     for j = 1, n do
       local k = KEYS[ka + (j - 1) * per + 2]
@@ -60,16 +87,25 @@ for q = 1, m do
       redis.call('PEXPIRE', k, ttl)
     end
   end
+  out[#out + 1] = ri
+  out[#out + 1] = ro
+  out[#out + 1] = rt
+  out[#out + 1] = learned
   ka = ka + n * per
-  aa = aa + 6 + n * 4
+  aa = aa + 8 + n * 4
 end
 return out
 `
 
+// Settlements: ARGV[1] = p, the (window, reservation bucket) pairs, whose 2p keys come first
+// with 7 arguments each; then one estimate key per model that finished requests, with count,
+// body bytes, input and output summed over them, and last the estimates' time to live. The
+// estimate moves as estimate.ts (learn) moves it.
 const ADD = `
 local f = {'i', 'o', 't'}
-for j = 1, #KEYS / 2 do
-  local uk, rk, a = KEYS[2 * j - 1], KEYS[2 * j], (j - 1) * 7
+local p = tonumber(ARGV[1])
+for j = 1, p do
+  local uk, rk, a = KEYS[2 * j - 1], KEYS[2 * j], 1 + (j - 1) * 7
   local ai, ao, at = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
   if ai > 0 or ao > 0 or at > 0 then
     redis.call('HINCRBY', uk, 'i', ai)
@@ -83,6 +119,27 @@ for j = 1, #KEYS / 2 do
       if q > 0 and redis.call('HINCRBY', rk, f[x], -q) < 0 then redis.call('HSET', rk, f[x], 0) end
     end
   end
+end
+local a = 1 + p * 7
+local ttl = tonumber(ARGV[#ARGV])
+for k = 2 * p + 1, #KEYS do
+  local ek = KEYS[k]
+  local c, bytes, ui, uo = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4])
+  a = a + 4
+  local v = redis.call('HMGET', ek, 's', 'r', 'i', 'o')
+  local s, r, i, o = tonumber(v[1]) or 0, tonumber(v[2]) or 0, tonumber(v[3]) or 0, tonumber(v[4]) or 0
+  local ratio = r
+  if bytes > 0 then ratio = ui / bytes end
+  if s == 0 then
+    r, i, o = ratio, ui / c, uo / c
+  else
+    local w = 1 - (1 - ${ALPHA}) ^ c
+    r = r + w * (ratio - r)
+    i = i + w * (ui / c - i)
+    o = o + w * (uo / c - o)
+  end
+  redis.call('HSET', ek, 's', s + c, 'r', r, 'i', i, 'o', o)
+  redis.call('PEXPIRE', ek, ttl)
 end
 return 1
 `
@@ -106,7 +163,7 @@ export interface RedisStoreEvents {
 class CheckBatch {
   readonly keys: string[] = []
   readonly args: Array<string | number> = [0]
-  readonly waiters: Array<{ readonly limits: number, readonly resolve: (r: CheckResult) => void, readonly reject: (err: unknown) => void }> = []
+  readonly waiters: Array<{ readonly limits: number, readonly ask: Reservation | undefined, readonly resolve: (r: CheckResult) => void, readonly reject: (err: unknown) => void }> = []
 }
 
 // A burst larger than this is split over several calls, so one call never holds Redis long.
@@ -124,6 +181,14 @@ class PendingAdd {
   constructor (readonly uk: string, readonly rk: string) {}
 }
 
+/** Finished requests of one event-loop turn for one model, summed, to learn from. */
+class PendingSample {
+  count = 0
+  bytes = 0
+  input = 0
+  output = 0
+}
+
 export class RedisUsageStore implements UsageStore {
   readonly kind = 'redis'
   readonly client: Redis
@@ -132,6 +197,7 @@ export class RedisUsageStore implements UsageStore {
   private everUp = false
   private readonly timeoutMs: number
   private pending = new Map<string, PendingAdd>()
+  private samples = new Map<string, PendingSample>()
   /** Checks made this turn, not sent yet. */
   private checks: CheckBatch | null = null
   /** The next batch (scheduled, not sent yet), and the batches sent and not yet answered. */
@@ -184,6 +250,10 @@ export class RedisUsageStore implements UsageStore {
     return [Math.max(1000, Math.ceil(ml.reserveTtlMs / RESERVE_BUCKETS)), RESERVE_BUCKETS + 1]
   }
 
+  private estimateKey (ml: RtModelLimits): string {
+    return `${this.prefix}e:{${ml.model}}`
+  }
+
   private tagOf (ml: RtModelLimits, j: number): string {
     return `{${(ml.limits[j] as RtModelLimits['limits'][number]).key}}`
   }
@@ -202,7 +272,7 @@ export class RedisUsageStore implements UsageStore {
    * go to Redis as one script call (in order, atomic as a whole), which under load turns one
    * call, one command object and one reply per request into one per turn.
    */
-  check (ml: RtModelLimits, starts: readonly number[], ri: number, ro: number, rt: number, now: number): Promise<CheckResult> {
+  check (ml: RtModelLimits, starts: readonly number[], ri: number, ro: number, rt: number, now: number, ask?: Reservation): Promise<CheckResult> {
     let batch = this.checks
     if (batch === null || batch.waiters.length >= MAX_CHECKS_PER_CALL) {
       const next = batch = new CheckBatch()
@@ -213,16 +283,17 @@ export class RedisUsageStore implements UsageStore {
     const [len, count] = RedisUsageStore.buckets(ml)
     const bucket = Math.floor(now / len)
     const keys = batch.keys
+    keys.push(this.estimateKey(ml))
     for (let j = 0; j < ml.limits.length; j++) {
       const tag = this.tagOf(ml, j)
       keys.push(`${this.prefix}u:${tag}:${starts[j] as number}`)
       for (let b = 0; b < count; b++) keys.push(`${this.prefix}r:${tag}:${bucket - b}`)
     }
     const args = batch.args
-    args.push(ml.limits.length, ri, ro, rt, len * count, count)
+    args.push(ml.limits.length, ri, ro, rt, len * count, count, ask?.bytes ?? -1, ask?.hint ?? -1)
     for (const l of ml.limits) args.push(l.input, l.output, l.total, l.dryRun ? '1' : '0')
     const waiters = batch.waiters
-    return new Promise<CheckResult>((resolve, reject) => { waiters.push({ limits: ml.limits.length, resolve, reject }) })
+    return new Promise<CheckResult>((resolve, reject) => { waiters.push({ limits: ml.limits.length, ask, resolve, reject }) })
   }
 
   private async sendChecks (batch: CheckBatch): Promise<void> {
@@ -238,13 +309,21 @@ export class RedisUsageStore implements UsageStore {
       return
     }
     let at = 0
-    const ok = Array.isArray(res) && res.length === batch.waiters.reduce((a, w) => a + 1 + 3 * w.limits, 0)
+    const ok = Array.isArray(res) && res.length === batch.waiters.reduce((a, w) => a + 5 + 3 * w.limits, 0)
     for (const w of batch.waiters) {
       if (!ok) { w.reject(new Error('unexpected answer from the usage script')); continue }
+      const answer = res as unknown[]
       const end = at + 1 + 3 * w.limits
       const counts = new Array<number>(end - at)
-      for (let i = at; i < end; i++) counts[i - at] = Number((res as unknown[])[i])
-      at = end
+      for (let i = at; i < end; i++) counts[i - at] = Number(answer[i])
+      const ask = w.ask
+      if (ask !== undefined) {
+        ask.ri = Number(answer[end])
+        ask.ro = Number(answer[end + 1])
+        ask.rt = Number(answer[end + 2])
+        ask.learned = Number(answer[end + 3]) === 1
+      }
+      at = end + 4
       w.resolve(counts)
     }
   }
@@ -254,7 +333,19 @@ export class RedisUsageStore implements UsageStore {
    * summed per (window, reservation bucket) and sent as one script, which under load turns
    * one Redis call per request into one per turn.
    */
-  add (ml: RtModelLimits, starts: readonly number[], ttlMs: readonly number[], ai: number, ao: number, at: number, qi: number, qo: number, qt: number, admittedAt: number): Promise<void> {
+  add (ml: RtModelLimits, starts: readonly number[], ttlMs: readonly number[], ai: number, ao: number, at: number, qi: number, qo: number, qt: number, admittedAt: number, sampleBytes = -1): Promise<void> {
+    if (sampleBytes >= 0) {
+      const ek = this.estimateKey(ml)
+      let e = this.samples.get(ek)
+      if (e === undefined) {
+        e = new PendingSample()
+        this.samples.set(ek, e)
+      }
+      e.count++
+      e.bytes += sampleBytes
+      e.input += ai
+      e.output += ao
+    }
     const bucket = Math.floor(admittedAt / RedisUsageStore.buckets(ml)[0])
     for (let j = 0; j < ml.limits.length; j++) {
       const tag = this.tagOf(ml, j)
@@ -280,14 +371,21 @@ export class RedisUsageStore implements UsageStore {
 
   private async flush (): Promise<void> {
     const batch = this.pending
+    const samples = this.samples
     this.pending = new Map()
+    this.samples = new Map()
     this.flushing = null
     const keys: string[] = []
-    const args: number[] = []
+    const args: number[] = [batch.size]
     for (const p of batch.values()) {
       keys.push(p.uk, p.rk)
       args.push(p.ai, p.ao, p.at, p.qi, p.qo, p.qt, p.ttl)
     }
+    for (const [ek, e] of samples) {
+      keys.push(ek)
+      args.push(e.count, e.bytes, e.input, e.output)
+    }
+    args.push(ESTIMATE_TTL_MS)
     if (keys.length === 0) return
     const sent = this.run(ADD_SHA, ADD, keys, args).then(() => {})
     this.inFlight.add(sent)

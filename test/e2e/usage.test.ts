@@ -1,5 +1,5 @@
 // Token-usage policies end to end with the in-memory store: real gateway, real mock providers.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
 import { startGateway, type TestGateway } from '../helpers/gateway.js'
 import type { RequestRecord } from '../../src/core/request-record.js'
 import type { TokenUsage } from '../../src/core/usage.js'
@@ -27,6 +27,8 @@ workspaces:
       - { name: watch, type: maxToken, dryRun: true, maxTokens: { granularity: minute, total: 20 } }
       - { name: burst, type: maxToken, maxTokens: { granularity: minute, total: 2000 } }
       - { name: burst-cold, type: maxToken, maxTokens: { granularity: minute, total: 2000 } }
+      - { name: burst-unsaid, type: maxToken, maxTokens: { granularity: minute, total: 2000 } }
+      - { name: held-cap, type: maxToken, maxTokens: { granularity: minute, total: 2000 } }
     models:${MODELS('openai', 'oai')}${MODELS('anthropic', 'ant')}${MODELS('gemini', 'gem')}${MODELS('cohere', 'coh')}
       - name: capped
         runtime: { type: openai }
@@ -48,6 +50,16 @@ workspaces:
         integrationConnections: [oai]
         deployments: [{ region: eu-fra-1 }]
         policies: [burst-cold]
+      - name: unsaid
+        runtime: { type: openai }
+        integrationConnections: [oai]
+        deployments: [{ region: eu-fra-1 }]
+        policies: [burst-unsaid]
+      - name: held
+        runtime: { type: openai }
+        integrationConnections: [oai]
+        deployments: [{ region: eu-fra-1 }]
+        policies: [held-cap]
       - name: free
         runtime: { type: openai }
         integrationConnections: [oai]
@@ -270,42 +282,117 @@ describe('token usage (memory store)', () => {
     expect(after.res.headers.get('ratelimit')).toBe(before.res.headers.get('ratelimit'))
   })
 
-  async function burst (model: string, at: string): Promise<{ admitted: number; refused: number; used: number; stored: number }> {
-    const body = { messages: [{ role: 'user', content: 'one two three' }] } // 3 + 16 = 19 tokens
-    const results = await Promise.all(Array.from({ length: 200 }, async () => await call(model, '/v1/chat/completions', body, { 'x-mock-latency-ms': '100' })))
+  const PROMPT = { messages: [{ role: 'user', content: 'one two three' }] }
+
+  async function burst (model: string, at: string, n = 200, body: unknown = PROMPT): Promise<{ admitted: number; refused: number; used: number; stored: number; largest: number }> {
+    const results = await Promise.all(Array.from({ length: n }, async () => await call(model, '/v1/chat/completions', body, { 'x-mock-latency-ms': '100' })))
     const admitted = results.filter(r => r.res.status === 200)
     const refused = results.filter(r => r.res.status === 429)
-    expect(admitted.length + refused.length).toBe(200)
+    expect(admitted.length + refused.length).toBe(n)
     const used = admitted.reduce((n, r) => n + (r.done.usage?.total ?? 0), 0)
     const store = gw.app.services.usage.currentStore
     const ml = gw.app.store.current.usage.models.get(`demo/${model}`)
     if (store === null || ml === undefined) throw new Error('no store')
     const counts = await store.check(ml, [Date.parse(at)], 0, 0, 0, clock)
-    return { admitted: admitted.length, refused: refused.length, used, stored: counts[3] as number }
+    // The most one request used, as the mock reported it: the crossing request's bound.
+    const largest = admitted.reduce((m, r) => Math.max(m, r.done.usage?.total ?? 0), 0)
+    return { admitted: admitted.length, refused: refused.length, used, stored: counts[3] as number, largest }
   }
+
+  const pct = (over: number): string => `${over >= 0 ? '+' : ''}${(100 * over / 2000).toFixed(1)}%`
 
   it('200 concurrent requests against a small limit overshoot by about one request, and rejected ones add nothing', async () => {
     clock = Date.parse('2026-11-25T14:00:00Z')
     // One request first: the gateway learns what a request of this model uses.
-    expect((await call('burst', '/v1/chat/completions', { messages: [{ role: 'user', content: 'one two three' }] })).done.usage?.total).toBe(19)
+    const first = (await call('burst', '/v1/chat/completions', PROMPT)).done.usage?.total ?? 0
+    expect(first).toBeGreaterThan(0)
     const r = await burst('burst', '2026-11-25T14:00:00Z')
     // The store holds exactly what admitted requests used: refusals added nothing and
     // every reservation was released.
-    expect(r.stored).toBe(r.used + 19)
+    expect(r.stored).toBe(r.used + first)
     expect(r.refused).toBeGreaterThan(0)
     // Reservations keep the overshoot to the estimate's error: far below the in-flight
-    // bound (200 × 19) and never a multiple of the limit.
+    // bound (200 requests) and never a multiple of the limit.
     expect(r.stored).toBeGreaterThanOrEqual(2000)
-    expect(r.stored - 2000).toBeLessThanOrEqual(2 * 19)
+    expect(r.stored - 2000).toBeLessThanOrEqual(2 * first)
     console.log(`memory store, warm, 200 concurrent, limit 2000: admitted ${r.admitted}, refused ${r.refused}, counted ${r.stored} (overshoot ${r.stored - 2000})`)
   })
 
-  it('a cold burst (nothing learned yet) reserves the input estimate only: overshoot stays under the in-flight bound', async () => {
-    clock = Date.parse('2026-11-25T15:00:00Z')
-    const r = await burst('cold', '2026-11-25T15:00:00Z')
+  it('warm, 400 concurrent requests: the window fills and only the crossing request runs past it (≤ 1%)', async () => {
+    clock = Date.parse('2026-11-25T16:00:00Z') // the model learned in the test before
+    const r = await burst('burst', '2026-11-25T16:00:00Z', 400)
     expect(r.stored).toBe(r.used)
     expect(r.refused).toBeGreaterThan(0)
-    expect(r.stored - 2000).toBeLessThan(2000)
-    console.log(`memory store, cold, 200 concurrent, limit 2000: admitted ${r.admitted}, refused ${r.refused}, counted ${r.stored} (overshoot ${r.stored - 2000})`)
+    expect(r.stored).toBeGreaterThanOrEqual(2000)
+    expect(r.stored - 2000).toBeLessThan(r.largest)
+    expect(r.stored - 2000).toBeLessThanOrEqual(20)
+    console.log(`memory store, warm, 400 concurrent, limit 2000: admitted ${r.admitted}, refused ${r.refused}, counted ${r.stored} (overshoot ${r.stored - 2000}, ${pct(r.stored - 2000)})`)
+  })
+
+  it('cold, 400 concurrent requests that say their max_tokens: each reserves that bound, so the overshoot stays under one request (≤ 10%)', async () => {
+    clock = Date.parse('2026-11-25T15:00:00Z')
+    const r = await burst('cold', '2026-11-25T15:00:00Z', 400, { ...PROMPT, max_tokens: 24 })
+    expect(r.stored).toBe(r.used)
+    expect(r.refused).toBeGreaterThan(0)
+    expect(r.stored - 2000).toBeLessThan(r.largest)
+    expect(r.stored - 2000).toBeLessThanOrEqual(200)
+    console.log(`memory store, cold, 400 concurrent with max_tokens, limit 2000: admitted ${r.admitted}, refused ${r.refused}, counted ${r.stored} (overshoot ${r.stored - 2000}, ${pct(r.stored - 2000)})`)
+  })
+
+  it('cold, 400 concurrent requests that do not say: usage.reserveOutput is held for each; those it crowds out wait for the first settlement instead of a 429, and the window fills to the crossing request', async () => {
+    clock = Date.parse('2026-11-25T17:00:00Z')
+    const stats = gw.app.services.usage.stats
+    const waitedBefore = stats.coldWaits
+    const r = await burst('unsaid', '2026-11-25T17:00:00Z', 400)
+    expect(r.stored).toBe(r.used)
+    expect(r.refused).toBeGreaterThan(0)
+    // 1024 output tokens held per request against 2000 would admit two: the others waited.
+    expect(stats.coldWaits - waitedBefore).toBeGreaterThan(0)
+    expect(await (await fetch(`${gw.url}/metrics`)).text()).toContain(`agnet_usage_cold_waits_total ${stats.coldWaits}`)
+    expect(r.stored).toBeGreaterThanOrEqual(2000)
+    expect(r.stored - 2000).toBeLessThan(r.largest)
+    expect(r.stored - 2000).toBeLessThanOrEqual(200)
+    console.log(`memory store, cold, 400 concurrent without max_tokens (reserveOutput 1024), limit 2000: admitted ${r.admitted}, refused ${r.refused}, counted ${r.stored} (overshoot ${r.stored - 2000}, ${pct(r.stored - 2000)}), ${stats.coldWaits - waitedBefore} waited for the first settlement`)
+  })
+
+  it('a request waiting for a cold model to be learned whose client leaves is never admitted and holds nothing', async () => {
+    clock = Date.parse('2026-11-25T18:00:00Z')
+    const usage = gw.app.services.usage
+    // A asks for up to 3000 tokens, so its bound fills the window; its upstream holds it in flight.
+    const { admittedCold, park } = usage.cold
+    onTestFinished(() => { usage.cold.admittedCold = admittedCold; usage.cold.park = park })
+    const admittedA = new Promise<void>(resolve => {
+      const admitted = usage.cold.admittedCold.bind(usage.cold)
+      usage.cold.admittedCold = (model: string) => { admitted(model); resolve() }
+    })
+    const parked = new Promise<void>(resolve => {
+      const park = usage.cold.park.bind(usage.cold)
+      usage.cold.park = (...args: Parameters<typeof park>) => { const r = park(...args); if (r) resolve(); return r }
+    })
+    const idA = `usage-held-${++seq}`
+    const acA = new AbortController()
+    const reqA = fetch(`${gw.url}/demo/models/held/v1/chat/completions`, { method: 'POST', signal: acA.signal, headers: { 'content-type': 'application/json', 'x-request-id': idA, 'x-mock-latency-ms': '60000' }, body: JSON.stringify({ ...PROMPT, max_tokens: 3000 }) }).catch(() => null)
+    await admittedA
+    // B is refused by A's bound, so it waits; its client leaves while it does.
+    const idB = `usage-held-${++seq}`
+    const acB = new AbortController()
+    const reqB = fetch(`${gw.url}/demo/models/held/v1/chat/completions`, { method: 'POST', signal: acB.signal, headers: { 'content-type': 'application/json', 'x-request-id': idB }, body: JSON.stringify({ ...PROMPT, max_tokens: 5 }) }).catch(() => null)
+    await parked
+    const admittedBefore = usage.stats.admitted
+    acB.abort()
+    await reqB
+    expect((await settled(idB)).outcome).toBe('client-abort')
+    // A ends (its client leaves too): B is asked again on the next turn, sees its client gone
+    // and reserves nothing; A's bound is released.
+    acA.abort()
+    await reqA
+    expect((await settled(idA)).outcome).toBe('client-abort')
+    await new Promise(resolve => setImmediate(resolve))
+    expect(usage.stats.admitted).toBe(admittedBefore)
+    const store = usage.currentStore
+    const ml = gw.app.store.current.usage.models.get('demo/held')
+    if (store === null || ml === undefined) throw new Error('no store')
+    const counts = await store.check(ml, [clock - (clock % 60_000)], 0, 0, 0, clock)
+    expect(counts.slice(1)).toEqual([0, 0, 0])
   })
 })
