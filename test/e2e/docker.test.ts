@@ -354,7 +354,7 @@ workspaces:
       const after = snapshot(imageRoot)
       const changed = [...after].filter(([p, v]) => before.get(p) !== v && !p.startsWith('etc/agnet-ro')).map(([p]) => p)
       expect(changed).toEqual([])
-    })
+    }, 60_000)
 
     it('reads a config mounted at /etc/agnet through AGNET_CONFIG', async () => {
       const mount = join(imageRoot, 'etc/agnet')

@@ -187,6 +187,8 @@ describe('deploy/kubernetes', () => {
     expect(obj(pod.securityContext)).toMatchObject({ runAsNonRoot: true, runAsUser: uid, runAsGroup: gid })
     expect(obj(container.securityContext)).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } })
     expect(obj(arr(container.ports)[0]).containerPort).toBe(8080)
+    const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string }
+    expect(container.image).toBe(`agnet:${pkg.version}`)
     // A subPath mount never sees ConfigMap updates: the whole volume is mounted.
     const mount = obj(arr(container.volumeMounts).find(v => obj(v).name === 'config'))
     expect(mount).toMatchObject({ mountPath: '/etc/agnet', readOnly: true })
