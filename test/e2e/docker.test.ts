@@ -53,12 +53,18 @@ interface Proc { exited: Promise<number | null>; output: () => string; waitFor: 
 
 interface RunAs { uid: number; gid: number; node: string }
 
+// Every process a test starts, so one that outlives a timed-out test is still stopped.
+const children = new Set<ReturnType<typeof spawn>>()
+afterAll(() => { for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL') })
+
 function run (argv: string[], cwd: string, env: NodeJS.ProcessEnv, as?: RunAs): Proc {
   const [cmd, ...rest] = argv
   // "node" in the image is the same Node major as the one running the tests.
   const node = as?.node ?? process.execPath
   const ids = as === undefined ? {} : { uid: as.uid, gid: as.gid }
   const child = spawn(cmd === 'node' ? node : (cmd as string), rest, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], ...ids })
+  children.add(child)
+  child.once('exit', () => { children.delete(child) })
   let out = ''
   const waiters: Array<{ re: RegExp; resolve: () => void }> = []
   const onData = (d: Buffer): void => {
