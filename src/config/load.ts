@@ -127,6 +127,29 @@ function parseFile (file: string, problems: ConfigProblem[]): ParsedFile | null 
 type Json = Record<string, unknown>
 const ARRAY_KEYS = ['workspaces', 'users', 'regions'] as const
 
+/** The files that workspaces name in `manifests:` (relative to the file naming them). */
+function manifestFilesNamed (parsed: ReadonlyMap<string, ParsedFile | null>): Set<string> {
+  const named = new Set<string>()
+  for (const [file, p] of parsed) {
+    for (const d of p?.docs ?? []) {
+      const workspaces = (d.value as { workspaces?: unknown }).workspaces
+      if (!Array.isArray(workspaces)) continue
+      for (const ws of workspaces) {
+        const list = ws !== null && typeof ws === 'object' ? (ws as Json).manifests : undefined
+        if (!Array.isArray(list)) continue
+        for (const rel of list) {
+          if (typeof rel !== 'string') continue
+          const target = resolve(dirname(file), rel)
+          try {
+            if (statSync(target).isDirectory()) { const found: string[] = []; listYamlFiles(target, found); for (const f of found) named.add(f) } else named.add(target)
+          } catch { /* a missing path is reported where the manifests are read */ }
+        }
+      }
+    }
+  }
+  return named
+}
+
 export interface LoadOptions { env?: NodeJS.ProcessEnv }
 
 /** Reads, merges, expands and validates. Throws ConfigError listing every problem. */
@@ -188,9 +211,12 @@ export function loadConfig (source: string, opts: LoadOptions = {}): LoadedConfi
     }
   }
 
-  for (const file of files) {
-    const parsed = parseFile(file, problems)
-    if (parsed === null) continue
+  // Every file is parsed first: a folder may also hold the manifests its workspaces list, and
+  // those are read below as that workspace's manifests, not as top-level config.
+  const parsedFiles = new Map<string, ParsedFile | null>(files.map(f => [f, parseFile(f, problems)]))
+  const claimed = manifestFilesNamed(parsedFiles)
+  for (const [file, parsed] of parsedFiles) {
+    if (parsed === null || claimed.has(file)) continue
     for (const d of parsed.docs) absorb(file, d.doc, d.lines, d.value, null)
   }
 
@@ -214,8 +240,9 @@ export function loadConfig (source: string, opts: LoadOptions = {}): LoadedConfi
         return
       }
       for (const f of found) {
-        files.push(f)
-        const parsed = parseFile(f, problems)
+        const seen = parsedFiles.has(f)
+        if (!seen) files.push(f)
+        const parsed = seen ? parsedFiles.get(f) ?? null : parseFile(f, problems)
         if (parsed === null) continue
         for (const d of parsed.docs) absorb(f, d.doc, d.lines, d.value, wsName)
       }

@@ -37,6 +37,7 @@ export interface StoreOptions {
 export type ReloadResult = { ok: true; generation: number } | { ok: false; error: ConfigError | Error }
 
 const MOCK_URL = /mock:\/\/([a-z0-9-]+)/g
+const KUBELET_DATA_LINK = '..data'
 
 function mockRegions (loaded: LoadedConfig): string[] {
   const found = new Set<string>()
@@ -206,7 +207,9 @@ export class ConfigStore extends EventEmitter {
     for (const dir of dirs) {
       try {
         const w = watch(dir, { persistent: false }, (_event, file) => {
-          if (file !== null && !/\.ya?ml$/i.test(file) && !names.has(`${dir}/${file}`)) return
+          // A mounted Kubernetes ConfigMap changes by renaming a new `..data` symlink into
+          // place; its key files are symlinks through it and never change themselves.
+          if (file !== null && file !== KUBELET_DATA_LINK && !/\.ya?ml$/i.test(file) && !names.has(`${dir}/${file}`)) return
           this.schedule()
         })
         w.on('error', () => {})

@@ -4,7 +4,7 @@
 // the environment the Dockerfile sets. SIGTERM to the CMD process (PID 1 in the container)
 // must drain and exit 0.
 import { spawn } from 'node:child_process'
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -51,10 +51,20 @@ function execForm (args: string): string[] {
 
 interface Proc { exited: Promise<number | null>; output: () => string; waitFor: (re: RegExp) => Promise<void>; kill: (sig: NodeJS.Signals) => void }
 
-function run (argv: string[], cwd: string, env: NodeJS.ProcessEnv): Proc {
+interface RunAs { uid: number; gid: number; node: string }
+
+// Every process a test starts, so one that outlives a timed-out test is still stopped.
+const children = new Set<ReturnType<typeof spawn>>()
+afterAll(() => { for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL') })
+
+function run (argv: string[], cwd: string, env: NodeJS.ProcessEnv, as?: RunAs): Proc {
   const [cmd, ...rest] = argv
   // "node" in the image is the same Node major as the one running the tests.
-  const child = spawn(cmd === 'node' ? process.execPath : (cmd as string), rest, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const node = as?.node ?? process.execPath
+  const ids = as === undefined ? {} : { uid: as.uid, gid: as.gid }
+  const child = spawn(cmd === 'node' ? node : (cmd as string), rest, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], ...ids })
+  children.add(child)
+  child.once('exit', () => { children.delete(child) })
   let out = ''
   const waiters: Array<{ re: RegExp; resolve: () => void }> = []
   const onData = (d: Buffer): void => {
@@ -76,6 +86,38 @@ function run (argv: string[], cwd: string, env: NodeJS.ProcessEnv): Proc {
     },
     kill: sig => { child.kill(sig) }
   }
+}
+
+/** The text of a README section, from its heading to the next heading of the same level. */
+function section (readme: string, heading: string): string {
+  const start = readme.indexOf(`\n${heading}\n`)
+  if (start < 0) throw new Error(`README has no "${heading}" section`)
+  const level = heading.split(' ')[0] as string
+  const next = readme.indexOf(`\n${level} `, start + heading.length + 1)
+  return readme.slice(start, next < 0 ? undefined : next)
+}
+
+function labelsOf (stage: Stage): Record<string, string> {
+  const labels: Record<string, string> = {}
+  for (const s of stage.steps.filter(x => x.op === 'LABEL')) {
+    for (const m of s.args.matchAll(/([A-Za-z0-9_.-]+)=("(?:[^"\\]|\\.)*"|\S+)/g)) labels[m[1] as string] = (m[2] as string).replace(/^"(.*)"$/, '$1')
+  }
+  return labels
+}
+
+/** Every path under root with its size and mtime, symlinks not followed. */
+function snapshot (root: string): Map<string, string> {
+  const out = new Map<string, string>()
+  const walk = (d: string): void => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name)
+      const st = lstatSync(p)
+      out.set(relative(root, p), `${st.size}:${st.mtimeMs}`)
+      if (e.isDirectory()) walk(p)
+    }
+  }
+  walk(root)
+  return out
 }
 
 describe('Dockerfile', () => {
@@ -100,7 +142,11 @@ describe('Dockerfile', () => {
         const from = parts.find(p => p.startsWith('--from='))?.slice(7) ?? null
         const [src, dest] = parts.filter(p => !p.startsWith('--')) as [string, string]
         let source: string
-        if (from !== null) {
+        if (from !== null && src.replace(/\/$/, '').endsWith('node_modules')) {
+          // The installed dependencies of a stage that runs `npm ci`: the repo's own stand in.
+          symlinkSync(join(REPO, 'node_modules'), join(appDir, 'node_modules'))
+          continue
+        } else if (from !== null) {
           // The build stage compiles /app (its WORKDIR) from the same sources: dist/ is the repo's.
           const buildStage = stages.find(x => x.name === from)
           const buildWorkdir = buildStage?.steps.filter(x => x.op === 'WORKDIR').at(-1)?.args ?? '/'
@@ -119,13 +165,15 @@ describe('Dockerfile', () => {
     }
   })
 
-  it('builds in stages from node:20-bookworm-slim and installs only production dependencies in the image', () => {
+  it('builds in stages and installs only production dependencies in the image', () => {
     expect(stages.length).toBeGreaterThanOrEqual(2)
-    for (const s of stages) expect(s.from).toBe('node:20-bookworm-slim')
     const build = stages[0] as Stage
     expect(build.steps.some(s => s.op === 'RUN' && /npm ci\b/.test(s.args))).toBe(true)
     expect(build.steps.some(s => s.op === 'RUN' && /npm run build/.test(s.args))).toBe(true)
-    const install = final.steps.find(s => s.op === 'RUN' && /npm ci\b/.test(s.args))
+    // node_modules comes from a stage (or is installed in the final one) with --omit=dev.
+    const modulesFrom = final.steps.find(s => s.op === 'COPY' && /--from=(\S+)\s+\S*node_modules/.test(s.args))
+    const depsStage = modulesFrom === undefined ? final : stages.find(x => x.name === /--from=(\S+)/.exec(modulesFrom.args)?.[1])
+    const install = depsStage?.steps.find(s => s.op === 'RUN' && /npm ci\b/.test(s.args))
     expect(install?.args).toMatch(/--omit=dev/)
     expect(final.steps.some(s => s.op === 'COPY' && s.args.includes('--from=') && s.args.includes('dist'))).toBe(true)
     // Everything the compiled code imports must be a production dependency.
@@ -155,6 +203,67 @@ describe('Dockerfile', () => {
     expect(health.slice(1)).toEqual(['dist/cli/main.js', 'healthcheck'])
     expect(imageEnv.AGNET_PORT).toBe('8080')
     expect(dockerfile).toContain('/etc/agnet')
+  })
+
+
+  it('states in the README the facts the Dockerfile, package.json and CI hold: base image, Node lines, user, port, labels', () => {
+    const readme = readFileSync(join(REPO, 'README.md'), 'utf8')
+    const container = section(readme, '## Running in a container')
+    const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string; license: string; engines: { node: string }; devDependencies: Record<string, string> }
+    const supported = /Supported Node\.js lines: \*\*([^*]+)\*\*/.exec(readme)?.[1] ?? ''
+    const majors = (supported.match(/\d+/g) ?? []).map(Number)
+    expect(majors.length).toBeGreaterThanOrEqual(2)
+    const lowest = Math.min(...majors)
+    const highest = Math.max(...majors)
+    // One base image for every stage: the highest supported line (the Active LTS), slim.
+    const base = (stages[0] as Stage).from
+    for (const s of stages) expect(s.from).toBe(base)
+    const image = /^node:(\d+)-([a-z]+)-slim$/.exec(base)
+    expect(image, `${base} is not a node:<major>-<debian>-slim image`).not.toBeNull()
+    expect(Number(image?.[1])).toBe(highest)
+    expect(container).toContain(`\`${base}\``)
+    // The lowest supported line is the floor of engines and of the Node types compiled against.
+    expect(pkg.engines.node).toMatch(new RegExp(`^>=${lowest}\\.\\d+$`))
+    expect(pkg.devDependencies['@types/node']).toMatch(new RegExp(`^\\^${lowest}\\.`))
+    // CI runs the same line as the image.
+    const ci = readFileSync(join(REPO, '.ci/run'), 'utf8')
+    expect(/^ACTIVE_LTS=(\d+)$/m.exec(ci)?.[1]).toBe(String(highest))
+    // User and port as the README says them.
+    const user = final.steps.filter(s => s.op === 'USER').at(-1)?.args ?? ''
+    expect(user).toMatch(/^[1-9]\d*:[1-9]\d*$/)
+    expect(container).toContain(`\`${user}\``)
+    const port = final.steps.find(s => s.op === 'EXPOSE')?.args.split(/\s+/)[0] ?? ''
+    expect(imageEnv.AGNET_PORT).toBe(port)
+    expect(container).toContain(`-p ${port}:${port}`)
+    // OCI labels: version and licenses from package.json, source and revision from build args.
+    const labels = labelsOf(final)
+    expect(labels['org.opencontainers.image.version']).toBe(pkg.version)
+    expect(labels['org.opencontainers.image.licenses']).toBe(pkg.license)
+    expect(labels['org.opencontainers.image.base.name']).toBe(`docker.io/library/${base}`)
+    const args = final.steps.filter(s => s.op === 'ARG').map(s => s.args.split('=')[0])
+    expect(labels['org.opencontainers.image.source']).toBe('${SOURCE}')
+    expect(labels['org.opencontainers.image.revision']).toBe('${REVISION}')
+    expect(args).toEqual(expect.arrayContaining(['SOURCE', 'REVISION']))
+    for (const key of Object.keys(labels)) expect(container).toContain(key.replace('org.opencontainers.image', ''))
+    expect(container).toContain('org.opencontainers.image.version')
+    // The license the labels name is the one shipped, in the repo and in the image.
+    expect(pkg.license).toBe('Apache-2.0')
+    const license = readFileSync(join(REPO, 'LICENSE'), 'utf8')
+    expect(license).toMatch(/^\s*Apache License\s+Version 2\.0, January 2004/)
+    expect(license).toContain('END OF TERMS AND CONDITIONS')
+    expect(existsSync(join(appDir, 'LICENSE'))).toBe(true)
+  })
+
+  it('keeps in the runtime image only what the process needs', () => {
+    const copied = final.steps.filter(s => s.op === 'COPY').map(s => s.args.split(/\s+/).filter(p => !p.startsWith('--'))[0] as string)
+    expect(copied.sort()).toEqual(['/app/dist', '/app/node_modules', 'LICENSE', 'config', 'package.json', 'src/playground/static'].sort())
+    // The base image's package managers are removed, and nothing runs npm after that.
+    const runs = final.steps.filter(s => s.op === 'RUN').map(s => s.args)
+    const removal = runs.find(r => r.includes('rm -rf')) ?? ''
+    for (const tool of ['/usr/local/lib/node_modules', '/usr/local/bin/npm', '/usr/local/bin/npx', '/usr/local/bin/corepack', '/usr/local/bin/yarn']) expect(removal).toContain(tool)
+    expect(runs.filter(r => /\bnpm\b/.test(r.replace(removal, '')))).toEqual([])
+    // No file the process does not read: sources, tests and lock files stay out.
+    for (const absent of ['src/config', 'test', 'package-lock.json', 'tsconfig.json', 'schema']) expect(existsSync(join(appDir, absent)), absent).toBe(false)
   })
 
   describe('the image started as `docker run` would', () => {
@@ -195,6 +304,63 @@ describe('Dockerfile', () => {
       expect(await server.exited).toBe(0)
       expect(server.output()).toContain('shutting down')
     })
+
+    it('runs as the image\'s user on a read-only root: serves, reloads and drains without writing a file', async () => {
+      const [uid, gid] = (final.steps.filter(s => s.op === 'USER').at(-1)?.args ?? '').split(':').map(Number) as [number, number]
+      const mount = join(imageRoot, 'etc/agnet-ro')
+      mkdirSync(mount, { recursive: true })
+      const yaml = (region: string): string => `
+workspaces:
+  - name: ro
+    integrations: [{ name: oai, provider: openai, baseUrl: "mock://", apiKey: "k" }]
+    models:
+      - { name: m, runtime: { type: openai, model: gpt-4o-mini }, integrationConnections: [oai], deployments: [{ region: ${region} }] }
+`
+      writeFileSync(join(mount, 'agnet.yaml'), yaml('eu-lon-1'))
+      // As root here, the process runs as the image's numeric user over files it may not
+      // write (in the image they belong to root); its node binary is laid out in the image too.
+      let as: RunAs | undefined
+      if (process.getuid?.() === 0) {
+        const node = join(imageRoot, 'usr/local/bin/node')
+        mkdirSync(dirname(node), { recursive: true })
+        cpSync(process.execPath, node)
+        as = { uid, gid, node }
+        const walk = (p: string): void => {
+          const st = lstatSync(p)
+          if (st.isSymbolicLink()) return
+          chmodSync(p, st.isDirectory() || (st.mode & 0o111) !== 0 ? 0o555 : 0o444)
+          if (st.isDirectory()) for (const e of readdirSync(p)) walk(join(p, e))
+        }
+        walk(imageRoot)
+        chmodSync(mount, 0o755)
+      }
+      const before = snapshot(imageRoot)
+      const home = join(imageRoot, 'home/node')
+      const server = run(cmd, appDir, { ...env, HOME: home, TMPDIR: join(imageRoot, 'tmp'), AGNET_CONFIG: mount }, as)
+      try {
+        await server.waitFor(/agnet listening/)
+        expect(await run(health, appDir, env, as).exited).toBe(0)
+        const ask = async (): Promise<string | null> => {
+          const res = await fetch(`http://127.0.0.1:${port}/ro/models/m/v1/chat/completions`, { method: 'POST', body: '{"messages":[{"role":"user","content":"x"}]}' })
+          await res.text()
+          return res.headers.get('x-agnet-region')
+        }
+        expect(await ask()).toBe('eu-lon-1')
+        // The mounted config is the only thing that changes, and not by the process.
+        if (as !== undefined) chmodSync(join(mount, 'agnet.yaml'), 0o644)
+        writeFileSync(join(mount, 'agnet.yaml'), yaml('eu-fra-1'))
+        if (as !== undefined) chmodSync(join(mount, 'agnet.yaml'), 0o444)
+        await server.waitFor(/config reloaded/)
+        expect(await ask()).toBe('eu-fra-1')
+      } finally {
+        server.kill('SIGTERM')
+      }
+      expect(await server.exited).toBe(0)
+      expect(server.output()).not.toMatch(/EACCES|EROFS|EPERM/)
+      const after = snapshot(imageRoot)
+      const changed = [...after].filter(([p, v]) => before.get(p) !== v && !p.startsWith('etc/agnet-ro')).map(([p]) => p)
+      expect(changed).toEqual([])
+    }, 60_000)
 
     it('reads a config mounted at /etc/agnet through AGNET_CONFIG', async () => {
       const mount = join(imageRoot, 'etc/agnet')

@@ -168,6 +168,45 @@ spec:
     expect(ws?.models.get('my-gpt')?.deployments[0]?.setHeaders).toEqual(['authorization', 'Bearer sk-m'])
   })
 
+  it('loads a config folder whose workspace names a manifests subfolder: those files are manifests, read once', () => {
+    const d = dir()
+    mkdirSync(join(d, 'manifests'))
+    file(join(d, 'manifests'), 'model.yaml', 'apiVersion: blaxel.ai/v1alpha1\nkind: Model\nmetadata:\n  name: my-gpt\nspec:\n  runtime: { type: openai, model: gpt-4.1 }\n  integrationConnections: [my-openai]\n')
+    file(join(d, 'manifests'), 'connection.yaml', 'apiVersion: blaxel.ai/v1alpha1\nkind: IntegrationConnection\nmetadata:\n  name: my-openai\nspec:\n  integration: openai\n  secret:\n    apiKey: ${MY_KEY}\n')
+    // A manifest in the folder itself, named file by file, is claimed the same way.
+    file(d, 'policy.yaml', 'apiVersion: blaxel.ai/v1alpha1\nkind: Policy\nmetadata:\n  name: eu-only\nspec:\n  type: location\n  locations:\n    - { type: continent, name: eu }\n')
+    file(d, 'agnet.yaml', 'workspaces:\n  - name: team\n    manifests: [manifests, policy.yaml]\n')
+    const loaded = loadConfig(d, { env: { MY_KEY: 'sk-m' } })
+    expect(loaded.files.map(f => f.slice(d.length + 1)).sort()).toEqual(['agnet.yaml', 'manifests/connection.yaml', 'manifests/model.yaml', 'policy.yaml'])
+    const rt = compile(d, { MY_KEY: 'sk-m' })
+    const ws = rt.workspaces.get('team')
+    expect(ws?.models.get('my-gpt')?.runtimeModel).toBe('gpt-4.1')
+    expect(ws?.models.get('my-gpt')?.deployments[0]?.setHeaders).toEqual(['authorization', 'Bearer sk-m'])
+    expect(loaded.input.workspaces[0]?.policies?.map(x => x.name)).toEqual(['eu-only'])
+    // The same layout loads the same from the file as from the folder.
+    expect(loadConfig(join(d, 'agnet.yaml'), { env: { MY_KEY: 'sk-m' } }).input).toEqual(loaded.input)
+  })
+
+  it('reports a broken manifest in a named subfolder once, at its line', () => {
+    const d = dir()
+    mkdirSync(join(d, 'manifests'))
+    const m = file(join(d, 'manifests'), 'model.yaml', 'apiVersion: blaxel.ai/v1alpha1\nkind: Model\nmetadata:\n  name: [unclosed\n')
+    file(d, 'agnet.yaml', 'workspaces:\n  - name: team\n    manifests: [manifests]\n')
+    const problems = problemsOf(() => loadConfig(d, { env: {} }))
+    expect(problems.filter(p => p.file === m).length).toBeGreaterThan(0)
+    expect(problems.filter(p => p.file === m).length).toBe(new Set(problems.filter(p => p.file === m).map(p => `${p.line}:${p.column}:${p.message}`)).size)
+    expect(problems.some(p => /needs a workspace/.test(p.message))).toBe(false)
+  })
+
+  it('a manifest in a folder that no workspace names still needs metadata.workspace', () => {
+    const d = dir()
+    mkdirSync(join(d, 'stray'))
+    file(join(d, 'stray'), 'model.yaml', 'apiVersion: blaxel.ai/v1alpha1\nkind: Model\nmetadata:\n  name: m\nspec:\n  runtime: { type: openai, model: x }\n')
+    file(d, 'agnet.yaml', GOOD)
+    const problems = problemsOf(() => loadConfig(d, { env: { OAI_KEY: 'k' } }))
+    expect(problems.map(p => p.message)).toEqual([expect.stringMatching(/needs a workspace/)])
+  })
+
   it('points a manifest error at the manifest line', () => {
     const d = dir()
     const m = file(d, 'm.yaml', 'apiVersion: blaxel.ai/v1alpha1\nkind: Model\nmetadata:\n  name: Not_Valid\nspec:\n  runtime: { type: openai }\n')
