@@ -1,43 +1,43 @@
 // Anthropic Messages API (`POST /v1/messages`), plain and streaming, using the
 // exact named-event sequence the real API sends.
-import { type Frame, type MockContext, sseEvent } from './context.js';
-import { countPromptTokens, makeReply, wordDeltas } from './text.js';
+import { type Frame, type MockContext, sseEvent } from './context.js'
+import { countPromptTokens, makeReply, wordDeltas } from './text.js'
 
-function errorType(status: number): string {
+function errorType (status: number): string {
   switch (status) {
-    case 400: return 'invalid_request_error';
-    case 401: return 'authentication_error';
-    case 403: return 'permission_error';
-    case 404: return 'not_found_error';
-    case 413: return 'request_too_large';
-    case 429: return 'rate_limit_error';
-    case 529: return 'overloaded_error';
-    default: return status >= 500 ? 'api_error' : 'invalid_request_error';
+    case 400: return 'invalid_request_error'
+    case 401: return 'authentication_error'
+    case 403: return 'permission_error'
+    case 404: return 'not_found_error'
+    case 413: return 'request_too_large'
+    case 429: return 'rate_limit_error'
+    case 529: return 'overloaded_error'
+    default: return status >= 500 ? 'api_error' : 'invalid_request_error'
   }
 }
 
-export function anthropicError(status: number, message: string): unknown {
-  return { type: 'error', error: { type: errorType(status), message } };
+export function anthropicError (status: number, message: string): unknown {
+  return { type: 'error', error: { type: errorType(status), message } }
 }
 
-export function handleAnthropic(ctx: MockContext): Promise<void> | void {
-  const path = ctx.url.pathname.replace(/\/+$/, '');
+export function handleAnthropic (ctx: MockContext): Promise<void> | void {
+  const path = ctx.url.pathname.replace(/\/+$/, '')
   if (ctx.req.method === 'POST' && path === '/v1/messages') {
-    return messages(ctx);
+    return messages(ctx)
   } else if (ctx.req.method === 'POST' && path === '/v1/messages/count_tokens') {
-    ctx.sendJson(200, { input_tokens: countPromptTokens(ctx.body['system'], ctx.body['messages']) });
+    ctx.sendJson(200, { input_tokens: countPromptTokens(ctx.body['system'], ctx.body['messages']) })
   } else {
-    ctx.notFound();
+    ctx.notFound()
   }
 }
 
-async function messages(ctx: MockContext): Promise<void> {
-  const { body } = ctx;
-  const model = ctx.model('claude-sonnet-4-20250514');
+async function messages (ctx: MockContext): Promise<void> {
+  const { body } = ctx
+  const model = ctx.model('claude-sonnet-4-20250514')
   // The system prompt (string or text blocks) is billed as input, as upstream.
-  const inputTokens = countPromptTokens(body['system'], body['messages']);
-  const reply = makeReply(body);
-  const id = `msg_${ctx.region}_${ctx.seq}`;
+  const inputTokens = countPromptTokens(body['system'], body['messages'])
+  const reply = makeReply(body)
+  const id = `msg_${ctx.region}_${ctx.seq}`
 
   if (body['stream'] !== true) {
     ctx.sendJson(200, {
@@ -48,16 +48,16 @@ async function messages(ctx: MockContext): Promise<void> {
       content: [{ type: 'text', text: reply.text }],
       stop_reason: 'end_turn',
       stop_sequence: null,
-      usage: { input_tokens: inputTokens, output_tokens: reply.outputTokens },
-    });
-    return;
+      usage: { input_tokens: inputTokens, output_tokens: reply.outputTokens }
+    })
+    return
   }
 
-  const omit = ctx.knobs.omitUsage;
+  const omit = ctx.knobs.omitUsage
   const ev = (type: string, data: Record<string, unknown>, delta = false): Frame => ({
     delta,
-    data: sseEvent(type, { type, ...data }),
-  });
+    data: sseEvent(type, { type, ...data })
+  })
   const frames: Frame[] = [
     ev('message_start', {
       message: {
@@ -69,22 +69,22 @@ async function messages(ctx: MockContext): Promise<void> {
         stop_reason: null,
         stop_sequence: null,
         // Real streams report 1 output token up front and the total at the end.
-        ...(omit ? {} : { usage: { input_tokens: inputTokens, output_tokens: 1 } }),
-      },
+        ...(omit ? {} : { usage: { input_tokens: inputTokens, output_tokens: 1 } })
+      }
     }),
     ev('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }),
-    ev('ping', {}),
-  ];
+    ev('ping', {})
+  ]
   for (const text of wordDeltas(reply.words)) {
-    frames.push(ev('content_block_delta', { index: 0, delta: { type: 'text_delta', text } }, true));
+    frames.push(ev('content_block_delta', { index: 0, delta: { type: 'text_delta', text } }, true))
   }
   frames.push(
     ev('content_block_stop', { index: 0 }),
     ev('message_delta', {
       delta: { stop_reason: 'end_turn', stop_sequence: null },
-      ...(omit ? {} : { usage: { output_tokens: reply.outputTokens } }),
+      ...(omit ? {} : { usage: { output_tokens: reply.outputTokens } })
     }),
-    ev('message_stop', {}),
-  );
-  await ctx.stream(frames);
+    ev('message_stop', {})
+  )
+  await ctx.stream(frames)
 }

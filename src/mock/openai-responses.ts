@@ -1,33 +1,33 @@
 // OpenAI Responses API (`POST /v1/responses`), plain and streaming, with the
 // same event sequence the real API emits so the SDK's ResponseStream can
 // accumulate it.
-import { type Frame, type MockContext, sseEvent } from './context.js';
-import { countPromptTokens, makeReply, wordDeltas } from './text.js';
+import { type Frame, type MockContext, sseEvent } from './context.js'
+import { countPromptTokens, makeReply, wordDeltas } from './text.js'
 
-export async function handleResponses(ctx: MockContext): Promise<void> {
-  const { body } = ctx;
-  const model = ctx.model('gpt-4o-mini');
+export async function handleResponses (ctx: MockContext): Promise<void> {
+  const { body } = ctx
+  const model = ctx.model('gpt-4o-mini')
   // `instructions` is the Responses API's system prompt; it counts as input.
-  const inputTokens = countPromptTokens(body['instructions'], body['input']);
-  const reply = makeReply(body);
-  const id = `resp_${ctx.region}_${ctx.seq}`;
-  const itemId = `msg_${ctx.region}_${ctx.seq}`;
-  const createdAt = Math.floor(Date.now() / 1000);
+  const inputTokens = countPromptTokens(body['instructions'], body['input'])
+  const reply = makeReply(body)
+  const id = `resp_${ctx.region}_${ctx.seq}`
+  const itemId = `msg_${ctx.region}_${ctx.seq}`
+  const createdAt = Math.floor(Date.now() / 1000)
   const usage = {
     input_tokens: inputTokens,
     input_tokens_details: { cached_tokens: 0 },
     output_tokens: reply.outputTokens,
     output_tokens_details: { reasoning_tokens: 0 },
-    total_tokens: inputTokens + reply.outputTokens,
-  };
-  const part = { type: 'output_text', text: reply.text, annotations: [], logprobs: [] };
+    total_tokens: inputTokens + reply.outputTokens
+  }
+  const part = { type: 'output_text', text: reply.text, annotations: [], logprobs: [] }
   const doneItem = {
     type: 'message',
     id: itemId,
     status: 'completed',
     role: 'assistant',
-    content: [part],
-  };
+    content: [part]
+  }
 
   // Fields beyond the brief's minimum mirror the real object so strict
   // consumers (and the SDK's type expectations) see a familiar shape.
@@ -54,48 +54,48 @@ export async function handleResponses(ctx: MockContext): Promise<void> {
     truncation: 'disabled',
     usage: withUsage ? usage : null,
     user: null,
-    metadata: {},
-  });
+    metadata: {}
+  })
 
   if (body['stream'] !== true) {
-    ctx.sendJson(200, envelope('completed', [doneItem], true));
-    return;
+    ctx.sendJson(200, envelope('completed', [doneItem], true))
+    return
   }
 
-  const withUsage = !ctx.knobs.omitUsage;
-  let seq = 0;
+  const withUsage = !ctx.knobs.omitUsage
+  let seq = 0
   const ev = (type: string, data: Record<string, unknown>, delta = false): Frame => ({
     delta,
-    data: sseEvent(type, { type, sequence_number: seq++, ...data }),
-  });
+    data: sseEvent(type, { type, sequence_number: seq++, ...data })
+  })
   const strip = (o: Record<string, unknown>): Record<string, unknown> => {
     // omit mode: drop the `usage` key entirely, not just null it.
-    if (withUsage) return o;
-    const { usage: _drop, ...rest } = o;
-    return rest;
-  };
-  const loc = { item_id: itemId, output_index: 0, content_index: 0 };
+    if (withUsage) return o
+    const { usage: _drop, ...rest } = o
+    return rest
+  }
+  const loc = { item_id: itemId, output_index: 0, content_index: 0 }
 
   const frames: Frame[] = [
     ev('response.created', { response: strip(envelope('in_progress', [], false)) }),
     ev('response.in_progress', { response: strip(envelope('in_progress', [], false)) }),
     ev('response.output_item.added', {
       output_index: 0,
-      item: { type: 'message', id: itemId, status: 'in_progress', role: 'assistant', content: [] },
+      item: { type: 'message', id: itemId, status: 'in_progress', role: 'assistant', content: [] }
     }),
     ev('response.content_part.added', {
       ...loc,
-      part: { type: 'output_text', text: '', annotations: [], logprobs: [] },
-    }),
-  ];
+      part: { type: 'output_text', text: '', annotations: [], logprobs: [] }
+    })
+  ]
   for (const delta of wordDeltas(reply.words)) {
-    frames.push(ev('response.output_text.delta', { ...loc, delta, logprobs: [] }, true));
+    frames.push(ev('response.output_text.delta', { ...loc, delta, logprobs: [] }, true))
   }
   frames.push(
     ev('response.output_text.done', { ...loc, text: reply.text, logprobs: [] }),
     ev('response.content_part.done', { ...loc, part }),
     ev('response.output_item.done', { output_index: 0, item: doneItem }),
-    ev('response.completed', { response: strip(envelope('completed', [doneItem], withUsage)) }),
-  );
-  await ctx.stream(frames);
+    ev('response.completed', { response: strip(envelope('completed', [doneItem], withUsage)) })
+  )
+  await ctx.stream(frames)
 }

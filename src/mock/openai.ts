@@ -1,12 +1,12 @@
 // OpenAI-compatible routes: chat completions (also groq-style without /v1),
 // embeddings and models. The Responses API lives in openai-responses.ts.
-import { type Frame, type MockContext, isRecord, sseEvent } from './context.js';
-import { handleResponses } from './openai-responses.js';
-import { countPromptTokens, embed, embeddingToBase64, makeReply, wordDeltas } from './text.js';
+import { type Frame, type MockContext, isRecord, sseEvent } from './context.js'
+import { handleResponses } from './openai-responses.js'
+import { countPromptTokens, embed, embeddingToBase64, makeReply, wordDeltas } from './text.js'
 
-const DEFAULT_MODEL = 'gpt-4o-mini';
-const DEFAULT_EMBEDDING_DIMS = 1536;
-const MAX_EMBEDDING_DIMS = 4096;
+const DEFAULT_MODEL = 'gpt-4o-mini'
+const DEFAULT_EMBEDDING_DIMS = 1536
+const MAX_EMBEDDING_DIMS = 4096
 
 // Fixed timestamps keep /v1/models byte-identical between runs.
 const MODELS: ReadonlyArray<{ id: string; created: number; owned_by: string }> = [
@@ -15,56 +15,56 @@ const MODELS: ReadonlyArray<{ id: string; created: number; owned_by: string }> =
   { id: 'gpt-4.1', created: 1744316542, owned_by: 'system' },
   { id: 'o4-mini', created: 1744225351, owned_by: 'system' },
   { id: 'text-embedding-3-small', created: 1705948997, owned_by: 'system' },
-  { id: 'text-embedding-3-large', created: 1705953180, owned_by: 'system' },
-];
+  { id: 'text-embedding-3-large', created: 1705953180, owned_by: 'system' }
+]
 
-function errorType(status: number): { type: string; code: string | null } {
-  if (status === 401) return { type: 'invalid_request_error', code: 'invalid_api_key' };
-  if (status === 403) return { type: 'invalid_request_error', code: 'unsupported_country_region_territory' };
-  if (status === 404) return { type: 'invalid_request_error', code: null };
-  if (status === 429) return { type: 'requests', code: 'rate_limit_exceeded' };
-  if (status >= 500) return { type: 'server_error', code: null };
-  return { type: 'invalid_request_error', code: null };
+function errorType (status: number): { type: string; code: string | null } {
+  if (status === 401) return { type: 'invalid_request_error', code: 'invalid_api_key' }
+  if (status === 403) return { type: 'invalid_request_error', code: 'unsupported_country_region_territory' }
+  if (status === 404) return { type: 'invalid_request_error', code: null }
+  if (status === 429) return { type: 'requests', code: 'rate_limit_exceeded' }
+  if (status >= 500) return { type: 'server_error', code: null }
+  return { type: 'invalid_request_error', code: null }
 }
 
-export function openaiError(status: number, message: string): unknown {
-  const { type, code } = errorType(status);
-  return { error: { message, type, param: null, code } };
+export function openaiError (status: number, message: string): unknown {
+  const { type, code } = errorType(status)
+  return { error: { message, type, param: null, code } }
 }
 
-export function handleOpenAI(ctx: MockContext): Promise<void> | void {
-  const method = ctx.req.method ?? 'GET';
-  const path = ctx.url.pathname.replace(/\/+$/, '');
+export function handleOpenAI (ctx: MockContext): Promise<void> | void {
+  const method = ctx.req.method ?? 'GET'
+  const path = ctx.url.pathname.replace(/\/+$/, '')
   if (method === 'POST' && (path === '/v1/chat/completions' || path === '/chat/completions' || path === '/openai/v1/chat/completions')) {
-    return chatCompletions(ctx);
+    return chatCompletions(ctx)
   } else if (method === 'POST' && (path === '/v1/responses' || path === '/responses')) {
-    return handleResponses(ctx);
+    return handleResponses(ctx)
   } else if (method === 'POST' && (path === '/v1/embeddings' || path === '/embeddings')) {
-    embeddings(ctx);
+    embeddings(ctx)
   } else if (method === 'GET' && (path === '/v1/models' || path === '/models')) {
-    ctx.sendJson(200, { object: 'list', data: MODELS.map((m) => ({ ...m, object: 'model' })) });
+    ctx.sendJson(200, { object: 'list', data: MODELS.map((m) => ({ ...m, object: 'model' })) })
   } else if (method === 'GET' && path.startsWith('/v1/models/')) {
-    const id = decodeURIComponent(path.slice('/v1/models/'.length));
-    const m = MODELS.find((x) => x.id === id);
-    if (m) ctx.sendJson(200, { ...m, object: 'model' });
-    else ctx.sendError(404, `The model '${id}' does not exist`);
+    const id = decodeURIComponent(path.slice('/v1/models/'.length))
+    const m = MODELS.find((x) => x.id === id)
+    if (m) ctx.sendJson(200, { ...m, object: 'model' })
+    else ctx.sendError(404, `The model '${id}' does not exist`)
   } else {
-    ctx.notFound();
+    ctx.notFound()
   }
 }
 
-async function chatCompletions(ctx: MockContext): Promise<void> {
-  const { body } = ctx;
-  const model = ctx.model(DEFAULT_MODEL);
-  const promptTokens = countPromptTokens(body['messages']);
-  const reply = makeReply(body);
-  const id = `chatcmpl-${ctx.region}-${ctx.seq}`;
-  const created = Math.floor(Date.now() / 1000);
+async function chatCompletions (ctx: MockContext): Promise<void> {
+  const { body } = ctx
+  const model = ctx.model(DEFAULT_MODEL)
+  const promptTokens = countPromptTokens(body['messages'])
+  const reply = makeReply(body)
+  const id = `chatcmpl-${ctx.region}-${ctx.seq}`
+  const created = Math.floor(Date.now() / 1000)
   const usage = {
     prompt_tokens: promptTokens,
     completion_tokens: reply.outputTokens,
-    total_tokens: promptTokens + reply.outputTokens,
-  };
+    total_tokens: promptTokens + reply.outputTokens
+  }
 
   if (body['stream'] !== true) {
     ctx.sendJson(200, {
@@ -77,21 +77,21 @@ async function chatCompletions(ctx: MockContext): Promise<void> {
           index: 0,
           message: { role: 'assistant', content: reply.text, refusal: null },
           finish_reason: 'stop',
-          logprobs: null,
-        },
+          logprobs: null
+        }
       ],
       usage,
-      system_fingerprint: null,
-    });
-    return;
+      system_fingerprint: null
+    })
+    return
   }
 
-  const opts = body['stream_options'];
-  const includeUsage = !ctx.knobs.omitUsage && isRecord(opts) && opts['include_usage'] === true;
+  const opts = body['stream_options']
+  const includeUsage = !ctx.knobs.omitUsage && isRecord(opts) && opts['include_usage'] === true
   // Real OpenAI puts `usage: null` on every chunk when usage was requested.
-  const extra = includeUsage ? { usage: null } : {};
+  const extra = includeUsage ? { usage: null } : {}
   const chunk = (choices: unknown[], more: Record<string, unknown> = extra): string =>
-    sseEvent('', { id, object: 'chat.completion.chunk', created, model, choices, ...more });
+    sseEvent('', { id, object: 'chat.completion.chunk', created, model, choices, ...more })
 
   const frames: Frame[] = wordDeltas(reply.words).map((content, i) => ({
     delta: true,
@@ -101,58 +101,58 @@ async function chatCompletions(ctx: MockContext): Promise<void> {
         // The role rides on the first delta only, as in real streams.
         delta: i === 0 ? { role: 'assistant', content } : { content },
         finish_reason: null,
-        logprobs: null,
-      },
-    ]),
-  }));
-  frames.push({ data: chunk([{ index: 0, delta: {}, finish_reason: 'stop', logprobs: null }]) });
-  if (includeUsage) frames.push({ data: chunk([], { usage }) });
-  frames.push({ data: 'data: [DONE]\n\n' });
-  await ctx.stream(frames);
+        logprobs: null
+      }
+    ])
+  }))
+  frames.push({ data: chunk([{ index: 0, delta: {}, finish_reason: 'stop', logprobs: null }]) })
+  if (includeUsage) frames.push({ data: chunk([], { usage }) })
+  frames.push({ data: 'data: [DONE]\n\n' })
+  await ctx.stream(frames)
 }
 
 /** Embedding inputs: a string, strings, a token array or token arrays. */
-function embeddingInputs(input: unknown): { texts: string[]; tokens: number } {
-  const items = Array.isArray(input) && input.length > 0 && typeof input[0] !== 'number' ? input : [input];
-  const texts: string[] = [];
-  let tokens = 0;
+function embeddingInputs (input: unknown): { texts: string[]; tokens: number } {
+  const items = Array.isArray(input) && input.length > 0 && typeof input[0] !== 'number' ? input : [input]
+  const texts: string[] = []
+  let tokens = 0
   for (const item of items) {
     if (typeof item === 'string') {
-      texts.push(item);
-      tokens += countPromptTokens(item);
+      texts.push(item)
+      tokens += countPromptTokens(item)
     } else if (Array.isArray(item)) {
       // Pre-tokenized input: each number is one token.
-      texts.push(item.join(','));
-      tokens += item.length;
+      texts.push(item.join(','))
+      tokens += item.length
     }
   }
-  return { texts, tokens };
+  return { texts, tokens }
 }
 
-function embeddings(ctx: MockContext): void {
-  const { body } = ctx;
-  const input = body['input'];
+function embeddings (ctx: MockContext): void {
+  const { body } = ctx
+  const input = body['input']
   if (input === undefined || input === null || input === '') {
-    ctx.sendError(400, "'input' is a required property");
-    return;
+    ctx.sendError(400, "'input' is a required property")
+    return
   }
-  const { texts, tokens } = embeddingInputs(input);
+  const { texts, tokens } = embeddingInputs(input)
   if (texts.length === 0) {
-    ctx.sendError(400, "'input' must be a string or an array of strings or tokens");
-    return;
+    ctx.sendError(400, "'input' must be a string or an array of strings or tokens")
+    return
   }
-  const requested = body['dimensions'];
+  const requested = body['dimensions']
   const dims = typeof requested === 'number' && requested >= 1
     ? Math.min(Math.floor(requested), MAX_EMBEDDING_DIMS)
-    : DEFAULT_EMBEDDING_DIMS;
-  const base64 = body['encoding_format'] === 'base64';
+    : DEFAULT_EMBEDDING_DIMS
+  const base64 = body['encoding_format'] === 'base64'
   ctx.sendJson(200, {
     object: 'list',
     data: texts.map((t, index) => {
-      const v = embed(t, dims);
-      return { object: 'embedding', index, embedding: base64 ? embeddingToBase64(v) : v };
+      const v = embed(t, dims)
+      return { object: 'embedding', index, embedding: base64 ? embeddingToBase64(v) : v }
     }),
     model: ctx.model('text-embedding-3-small'),
-    usage: { prompt_tokens: tokens, total_tokens: tokens },
-  });
+    usage: { prompt_tokens: tokens, total_tokens: tokens }
+  })
 }
