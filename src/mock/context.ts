@@ -12,6 +12,8 @@ export interface Knobs {
   tokensPerSecond: number
   fail: 'reset-before-headers' | 'reset-mid-stream' | 'hang' | undefined
   omitUsage: boolean
+  /** Length of an answer before any max-tokens cut (x-mock-answer-words). */
+  answerWords: number
 }
 
 /** Live counters shared between the handler and `stats()`. */

@@ -9,7 +9,10 @@ export async function handleResponses (ctx: MockContext): Promise<void> {
   const model = ctx.model('gpt-4o-mini')
   // `instructions` is the Responses API's system prompt; it counts as input.
   const inputTokens = countPromptTokens(body['instructions'], body['input'])
-  const reply = makeReply(body)
+  const reply = makeReply(body, ctx.knobs.answerWords)
+  // Cut at max_output_tokens: the response is `incomplete`, and says why.
+  const finalStatus = reply.truncated ? 'incomplete' : 'completed'
+  const incomplete = reply.truncated ? { reason: 'max_output_tokens' } : null
   const id = `resp_${ctx.region}_${ctx.seq}`
   const itemId = `msg_${ctx.region}_${ctx.seq}`
   const createdAt = Math.floor(Date.now() / 1000)
@@ -24,7 +27,7 @@ export async function handleResponses (ctx: MockContext): Promise<void> {
   const doneItem = {
     type: 'message',
     id: itemId,
-    status: 'completed',
+    status: finalStatus,
     role: 'assistant',
     content: [part]
   }
@@ -37,7 +40,7 @@ export async function handleResponses (ctx: MockContext): Promise<void> {
     created_at: createdAt,
     status,
     error: null,
-    incomplete_details: null,
+    incomplete_details: status === 'in_progress' ? null : incomplete,
     instructions: typeof body['instructions'] === 'string' ? body['instructions'] : null,
     max_output_tokens: typeof body['max_output_tokens'] === 'number' ? body['max_output_tokens'] : null,
     model,
@@ -58,7 +61,7 @@ export async function handleResponses (ctx: MockContext): Promise<void> {
   })
 
   if (body['stream'] !== true) {
-    ctx.sendJson(200, envelope('completed', [doneItem], true))
+    ctx.sendJson(200, envelope(finalStatus, [doneItem], true))
     return
   }
 
@@ -95,7 +98,7 @@ export async function handleResponses (ctx: MockContext): Promise<void> {
     ev('response.output_text.done', { ...loc, text: reply.text, logprobs: [] }),
     ev('response.content_part.done', { ...loc, part }),
     ev('response.output_item.done', { output_index: 0, item: doneItem }),
-    ev('response.completed', { response: strip(envelope('completed', [doneItem], withUsage)) })
+    ev(reply.truncated ? 'response.incomplete' : 'response.completed', { response: strip(envelope(finalStatus, [doneItem], withUsage)) })
   )
   await ctx.stream(frames)
 }

@@ -13,7 +13,7 @@ import { ControlledSse, handleEcho, isRawEcho } from './control.js'
 import { geminiError, handleGemini } from './gemini.js'
 import { handleOpenAI, openaiError } from './openai.js'
 import { MAX_BODY_BYTES, parseJson, parseUrl, readBody, sendSmallJson } from './request.js'
-import { mulberry32 } from './text.js'
+import { DEFAULT_OUTPUT_WORDS, MAX_OUTPUT_WORDS, mulberry32 } from './text.js'
 
 export type { MockStats, ProviderKind } from './context.js'
 
@@ -31,6 +31,8 @@ export interface MockOptions {
   errorRate?: number
   /** Probability (0..1) of answering 429 with retry-after: 1. */
   rateLimitRate?: number
+  /** Words in an answer before any max-tokens cut (default DEFAULT_OUTPUT_WORDS). */
+  answerWords?: number
   /** Seed for the error/429 dice, for reproducible runs. */
   seed?: number
 }
@@ -101,7 +103,8 @@ function resolveKnobs (req: http.IncomingMessage, opts: MockOptions): Knobs {
     ttftMs: num(req, 'x-mock-ttft-ms', opts.ttftMs ?? 0),
     tokensPerSecond: num(req, 'x-mock-tps', opts.tokensPerSecond ?? 0),
     fail: FAIL_MODES.has(fail) ? fail : undefined,
-    omitUsage: header(req, 'x-mock-stream-usage')?.trim().toLowerCase() === 'omit'
+    omitUsage: header(req, 'x-mock-stream-usage')?.trim().toLowerCase() === 'omit',
+    answerWords: Math.min(Math.max(1, Math.floor(num(req, 'x-mock-answer-words', opts.answerWords ?? DEFAULT_OUTPUT_WORDS))), MAX_OUTPUT_WORDS)
   }
 }
 

@@ -209,7 +209,7 @@ describe('failure injection', () => {
 
   it('client disconnect stops a slow stream and clears its timers', async () => {
     const { req, response } = request(mock.url, '/v1/chat/completions', {
-      headers: { 'x-mock-tps': '2' }, // 1000 words at 2/s would take ~8 minutes
+      headers: { 'x-mock-tps': '2', 'x-mock-answer-words': '1000' }, // 1000 words at 2/s would take ~8 minutes
       body: { ...chat, stream: true, max_tokens: 1000 }
     })
     req.on('error', () => undefined)
