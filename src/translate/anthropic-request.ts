@@ -1,6 +1,6 @@
 // OpenAI chat request → Anthropic Messages request (POST /v1/messages).
 import {
-  type TranslationRefusal, includeUsage, invalid, isRecord, maxTokensOf, messagesOf, num, parseArguments,
+  includeUsage, invalid, isRecord, maxTokensOf, messagesOf, num, parseArguments,
   parseDataUrl, refuseUnknown, refuseUnsupported, stopList, textOf, unsupported
 } from './common.js'
 import type { UpstreamRequest } from './types.js'
@@ -120,5 +120,3 @@ export function anthropicRequest (body: Record<string, unknown>, runtimeModel: s
   if (stream) out.stream = true
   return { rest: '/v1/messages', body: Buffer.from(JSON.stringify(out)), stream, includeUsage: stream && includeUsage(body) }
 }
-
-export type { TranslationRefusal }
