@@ -28,6 +28,7 @@ workspaces:
       - { name: gemini-mk3, runtime: { type: gemini, model: gemini-2.0-flash, generation: mk3 }, integrationConnections: [gem], deployments: [{ region: us-pdx-1 }] }
       - { name: cohere-mk3, runtime: { type: cohere, model: command-r, generation: mk3 }, integrationConnections: [coh], deployments: [{ region: us-pdx-1 }] }
       - { name: gpt-mk3, runtime: { type: openai, model: gpt-4o-mini, generation: mk3 }, integrationConnections: [oai], deployments: [{ region: us-pdx-1 }] }
+      - { name: claude-mk3-small, runtime: { type: anthropic, model: claude-3-5-haiku-latest, generation: mk3 }, integrationConnections: [ant], deployments: [{ region: us-pdx-1 }], bodyLimit: 2KiB }
       - { name: claude-mk3-capped, runtime: { type: anthropic, model: claude-3-5-haiku-latest, generation: mk3 }, integrationConnections: [ant], deployments: [{ region: us-pdx-1 }], policies: [cap] }
 `
 const PROVIDER_MODEL: Record<string, string> = { 'claude-mk3': 'claude-3-5-haiku-latest', 'gemini-mk3': 'gemini-2.0-flash', 'cohere-mk3': 'command-r', 'gpt-mk3': 'gpt-4o-mini' }
@@ -202,6 +203,37 @@ describe('mk3 rules', () => {
     const err = await res.json() as { error: { param: string; type: string; message: string } }
     expect(err.error).toMatchObject({ param, type: 'invalid_request_error' })
     expect(err.error.message).toContain(param)
+  })
+
+  /** A chunked upload (no Content-Length) in pieces of `size` bytes. */
+  async function postChunked (model: string, body: string, size: number): Promise<Response> {
+    const bytes = new TextEncoder().encode(body)
+    let at = 0
+    const stream = new ReadableStream<Uint8Array>({
+      pull (controller) {
+        if (at >= bytes.length) { controller.close(); return }
+        controller.enqueue(bytes.subarray(at, at + size))
+        at += size
+      }
+    })
+    return await fetch(`${gw.url}/demo/models/${model}/v1/chat/completions`, {
+      method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, body: stream, duplex: 'half'
+    } as RequestInit)
+  }
+
+  it('a body uploaded in pieces is read whole, then translated', async () => {
+    const res = await postChunked('claude-mk3', JSON.stringify({ model: 'claude-mk3', messages: [{ role: 'system', content: 'x '.repeat(300) }, { role: 'user', content: 'hello there' }] }), 100)
+    expect(res.status).toBe(200)
+    expect(await res.json()).toMatchObject({ object: 'chat.completion', choices: [{ finish_reason: 'stop' }], usage: { prompt_tokens: 302 } })
+  })
+
+  it('a body over the model\'s limit is refused with 413, chunked or not', async () => {
+    const big = JSON.stringify({ model: 'claude-mk3-small', messages: [{ role: 'user', content: 'x '.repeat(2000) }] })
+    const chunked = await postChunked('claude-mk3-small', big, 500)
+    expect(chunked.status).toBe(413)
+    expect(chunked.headers.get('x-blaxel-error-code')).toBe('REQUEST_ENTITY_TOO_LARGE')
+    const whole = await post('claude-mk3-small', { messages: [{ role: 'user', content: 'x '.repeat(2000) }] })
+    expect(whole.status).toBe(413)
   })
 
   it('the OpenAI SDK surfaces a refusal as BadRequestError', async () => {
