@@ -10,10 +10,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Dispatcher } from 'undici'
 import type { RtDeployment, RtModel } from '../core/runtime.js'
-import type { UpstreamFailure } from '../core/upstream.js'
+import type { AnswerRewriter, UpstreamFailure } from '../core/upstream.js'
 import { upstreamPath } from '../core/upstream-path.js'
 import { buildResponseHeaders, buildUpstreamHeaders } from './headers.js'
-import type { TranslatedAnswer } from '../translate/answer.js'
 import { AttemptStopped, BODY_TOO_LARGE, INVALID_STATUS, classifyUpstreamError } from './upstream-errors.js'
 
 /** What one attempt sends: the client's request as the run plane parsed it. */
@@ -27,7 +26,7 @@ export interface AttemptInput {
   /** A Buffer kept for replay, 'stream' to stream the client's body, null when there is none. */
   readonly body: Buffer | 'stream' | null
   /** An mk3 chat request translated for the provider: what to send instead, and how to read the answer. */
-  readonly translation: TranslatedAnswer | null
+  readonly translation: AnswerRewriter | null
 }
 
 /** What the caller does around an exchange; `input` is the AttemptInput the attempt was started with. */
@@ -112,7 +111,12 @@ export class Exchange<T extends AttemptInput> implements Dispatcher.DispatchHand
     const res = input.res
     const out: string[] = []
     const tx = input.translation
-    const sse = tx === null ? buildResponseHeaders(headers, out) : tx.begin(statusCode, headers, out)
+    let sse: boolean
+    if (tx === null) sse = buildResponseHeaders(headers, out)
+    else {
+      const upstream: string[] = []
+      sse = tx.begin(statusCode, upstream, buildResponseHeaders(headers, upstream), out)
+    }
     this.owner.onResponseHead(input, out, sse)
     if (sse) out.push('x-accel-buffering', 'no')
     try {

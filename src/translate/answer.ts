@@ -1,7 +1,7 @@
 // One translated exchange on the way back: the provider's answer, as it arrives, becomes
 // OpenAI's. An event stream is translated event by event (nothing held back beyond a partial
 // line); a JSON answer or an error is read whole, bounded, and translated once it ended.
-import { buildResponseHeaders } from '../proxy/headers.js'
+import type { AnswerRewriter } from '../core/upstream.js'
 import { SseTranslatingReader } from './sse.js'
 import type { ChatTranslator, UpstreamRequest } from './types.js'
 
@@ -15,7 +15,7 @@ export class TranslationError extends Error {
 const REPLACED = new Set(['content-length', 'content-type', 'content-encoding'])
 const EMPTY = ''
 
-export class TranslatedAnswer {
+export class TranslatedAnswer implements AnswerRewriter {
   readonly translator: ChatTranslator | null
   readonly request: UpstreamRequest
   readonly runtimeModel: string
@@ -32,11 +32,12 @@ export class TranslatedAnswer {
   }
 
   /** Writes the client's response headers into `out`; true when the answer is an event stream. */
-  begin (status: number, headers: Record<string, string | string[] | undefined>, out: string[]): boolean {
-    if (this.translator === null) return buildResponseHeaders(headers, out)
+  begin (status: number, all: readonly string[], upstreamSse: boolean, out: string[]): boolean {
+    if (this.translator === null) {
+      for (let i = 0; i < all.length; i++) out.push(all[i] as string)
+      return upstreamSse
+    }
     this.status = status
-    const all: string[] = []
-    const upstreamSse = buildResponseHeaders(headers, all)
     for (let i = 0; i < all.length; i += 2) {
       if (!REPLACED.has(all[i] as string)) out.push(all[i] as string, all[i + 1] as string)
     }
