@@ -83,6 +83,12 @@ export function smallConfigs (upstream, { redisPrefix } = {}) {
  * agnet process serves every variant and the variants are compared under the same
  * conditions (same process, same JIT, same moment). `big` adds 997 routed filler models.
  */
+/** Connections to the upstream's /kb answers (about 1 KB, in each provider's own form). */
+const kbIntegrations = upstream => [
+  { name: 'up-kb', provider: 'openai', baseUrl: `${upstream}/kb`, apiKey: UPSTREAM_CREDENTIAL },
+  { name: 'up-kb-anthropic', provider: 'anthropic', baseUrl: `${upstream}/kb`, apiKey: UPSTREAM_CREDENTIAL }
+]
+
 export function abConfigs (upstream) {
   // a fresh object per model: shared ones would be written as YAML aliases
   const routed = () => ({ policies: ['eu-only', 'cpu-x86'], deployments: twelveDeployments(), routing: { strategy: 'latency' } })
@@ -91,13 +97,15 @@ export function abConfigs (upstream) {
     network: { rtt: RTT },
     workspaces: [{
       name: WORKSPACE,
-      integrations: [integration(upstream)],
+      integrations: [integration(upstream), ...(fillers === 0 ? kbIntegrations(upstream) : [])],
       serviceAccounts: [serviceAccount([BENCH_KEY], false)],
       policies: [...POLICIES, TOKEN_POLICIES[0]],
       models: [
         model('single', oneDeployment),
         model('routed', routed()),
         model('metered', { ...routed(), policies: ['eu-only', 'cpu-x86', 'tokens'] }),
+        // mk3: the same 1 KB chat passed through (OpenAI type) and translated (Anthropic type)
+        ...(fillers === 0 ? [{ ...model('pass-1k', oneDeployment), integrationConnections: ['up-kb'] }, { name: 'mk3-1k', runtime: { type: 'anthropic', model: 'claude-3-5-haiku-latest', generation: 'mk3' }, integrationConnections: ['up-kb-anthropic'], ...oneDeployment }] : []),
         ...Array.from({ length: fillers }, (_, i) => model(`filler-${i}`, routed()))
       ]
     }]

@@ -13,6 +13,18 @@ export const REQUEST_BODY = JSON.stringify({
   max_tokens: 16,
   temperature: 0
 })
+/** A chat request of about 1 KB (system prompt, a few turns), for the mk3 translation A/B. */
+export const KB_REQUEST_BODY = JSON.stringify({
+  model: 'mk3-1k',
+  messages: [
+    { role: 'system', content: 'You are a concise assistant for a routing gateway. Answer in plain text. '.repeat(3).trim() },
+    { role: 'user', content: 'Which region serves a caller in Germany, and why is it the lowest latency choice? '.repeat(3).trim() },
+    { role: 'assistant', content: 'Frankfurt: it has the lowest round-trip time from Germany among the allowed regions. '.repeat(2).trim() },
+    { role: 'user', content: 'And when Frankfurt is ejected after failures, where does the request go next, under the EU-only policy? '.repeat(2).trim() }
+  ],
+  max_tokens: 256,
+  temperature: 0.2
+})
 const bearer = t => ({ 'content-type': 'application/json', authorization: `Bearer ${t}` })
 
 // server: the child that answers (its CPU is "the proxy's"); agnet servers are `agnet:<config name>`.

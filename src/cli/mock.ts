@@ -11,6 +11,7 @@ export function registerMock (program: Command): void {
     .option('--latency <ms>', 'delay before response headers', '0')
     .option('--ttft <ms>', 'delay before the first streamed event', '0')
     .option('--tps <n>', 'streamed tokens per second (0 = no delay)', '0')
+    .option('--answer-words <n>', 'words in an answer before the request\'s max tokens cut it', '16')
     .option('--error-rate <p>', 'probability of a 500', '0')
     .option('--rate-limit-rate <p>', 'probability of a 429', '0')
     .option('--seed <n>', 'seed of the error and 429 draws')
@@ -26,6 +27,7 @@ export function registerMock (program: Command): void {
           latencyMs: Number(o.latency),
           ttftMs: Number(o.ttft),
           tokensPerSecond: Number(o.tps),
+          answerWords: Number(o.answerWords),
           errorRate: Number(o.errorRate),
           rateLimitRate: Number(o.rateLimitRate),
           seed: o.seed === undefined ? undefined : Number(o.seed)

@@ -225,6 +225,7 @@ export function compileRuntime (loaded: LoadedConfig, opts: CompileOptions): Run
         enabled: m.enabled ?? true,
         runtimeType: m.runtime.type,
         runtimeModel: m.runtime.model ?? null,
+        mk3: m.runtime.generation === 'mk3' ? Object.freeze({ provider: m.runtime.type, runtimeModel: m.runtime.model ?? m.name }) : null,
         policies: Object.freeze(attached),
         deployments: Object.freeze(compiled),
         routing: compileRouting(baseRouting, m.routing),

@@ -92,6 +92,8 @@ export interface RtModel {
   readonly enabled: boolean
   readonly runtimeType: string
   readonly runtimeModel: string | null
+  /** runtime.generation mk3: chat completions in OpenAI form, translated for the provider `provider` (src/translate). */
+  readonly mk3: { readonly provider: string; readonly runtimeModel: string } | null
   readonly policies: readonly RtPolicy[]
   readonly deployments: readonly RtDeployment[]
   readonly routing: RtRouting

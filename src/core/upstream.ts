@@ -27,3 +27,15 @@ export interface UpstreamFailure {
   readonly error: ErrorId | null
   readonly message: string
 }
+
+/** An answer rewritten on its way to the client: an mk3 provider translation (src/translate). */
+export interface AnswerRewriter {
+  /** What to send instead of the client's request: path (and query) under the base URL, and body. */
+  readonly request: { readonly rest: string; readonly body: Buffer }
+  /** `upstream`: the cleaned upstream head (flat), `upstreamSse` whether it is an event stream; writes the client's head into `out`, true when that is an event stream. */
+  begin (status: number, upstream: readonly string[], upstreamSse: boolean, out: string[]): boolean
+  /** One chunk of the provider's body → what to write now. Throws on a broken answer. */
+  data (chunk: Buffer): Buffer | string
+  /** The provider ended cleanly → the rest of the answer. Throws on an untranslatable answer. */
+  end (): string
+}

@@ -16,13 +16,13 @@ export function handleBase (ctx: MockContext): void {
   // Accept the usual prompt fields; a bare JSON string body is the prompt too.
   const input = body['inputs'] ?? body['input'] ?? body['prompt'] ?? (typeof ctx.json === 'string' ? ctx.json : undefined)
   const prompt = countPromptTokens(input)
-  const reply = makeReply(body)
+  const reply = makeReply(body, ctx.knobs.answerWords)
   ctx.sendJson(200, {
     generated_text: reply.text,
     usage: {
       prompt_tokens: prompt,
       completion_tokens: reply.outputTokens,
-      total_tokens: prompt + reply.outputTokens,
-    },
+      total_tokens: prompt + reply.outputTokens
+    }
   })
 }

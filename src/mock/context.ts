@@ -7,21 +7,23 @@ export type ProviderKind = 'openai' | 'anthropic' | 'gemini' | 'cohere' | 'base'
 
 /** Behaviour knobs resolved for one request (request headers override options). */
 export interface Knobs {
-  latencyMs: number;
-  ttftMs: number;
-  tokensPerSecond: number;
-  fail: 'reset-before-headers' | 'reset-mid-stream' | 'hang' | undefined;
-  omitUsage: boolean;
+  latencyMs: number
+  ttftMs: number
+  tokensPerSecond: number
+  fail: 'reset-before-headers' | 'reset-mid-stream' | 'hang' | undefined
+  omitUsage: boolean
+  /** Length of an answer before any max-tokens cut (x-mock-answer-words). */
+  answerWords: number
 }
 
 /** Live counters shared between the handler and `stats()`. */
 export interface MockStats {
   /** Requests received, excluding `/__health` and `/__stats` probes. */
-  requests: number;
+  requests: number
   /** Streams currently being generated (timers armed or writes pending). */
-  openStreams: number;
+  openStreams: number
   /** Requests whose response has not finished and whose client is still there. */
-  inFlight: number;
+  inFlight: number
 }
 
 /** Provider-shaped error body (plus extra headers, e.g. Anthropic's request-id). */
@@ -29,8 +31,8 @@ export type ErrorShaper = (status: number, message: string) => unknown
 
 /** One unit written to a stream. `delta` frames are paced by tokens-per-second. */
 export interface Frame {
-  data: string;
-  delta?: boolean;
+  data: string
+  delta?: boolean
 }
 
 /** `event: X\ndata: {json}\n\n`; the event line is skipped when `event` is empty. */
@@ -48,8 +50,8 @@ export function str (v: unknown, fallback: string): string {
 }
 
 interface PendingSleep {
-  timer: NodeJS.Timeout;
-  resolve: (alive: boolean) => void;
+  timer: NodeJS.Timeout
+  resolve: (alive: boolean) => void
 }
 
 export class MockContext {
@@ -70,7 +72,7 @@ export class MockContext {
     readonly seq: number,
     readonly knobs: Knobs,
     private readonly stats: MockStats,
-    private readonly shapeError: ErrorShaper,
+    private readonly shapeError: ErrorShaper
   ) {
     // 'close' fires both after a normal finish and when the socket dies early;
     // either way nothing more may be written, so cancel all pending timers.
@@ -99,7 +101,7 @@ export class MockContext {
           this.pending.delete(entry)
           resolve(!this.closed)
         }, ms),
-        resolve,
+        resolve
       }
       this.pending.add(entry)
     })
@@ -116,7 +118,7 @@ export class MockContext {
     this.res.writeHead(status, {
       'content-type': 'application/json',
       'content-length': payload.length,
-      ...headers,
+      ...headers
     })
     if (this.knobs.fail === 'reset-mid-stream') {
       // Non-streaming variant of a mid-response failure: half a body, then reset.
@@ -148,7 +150,7 @@ export class MockContext {
       res.writeHead(200, {
         'content-type': contentType,
         'cache-control': 'no-cache',
-        'x-accel-buffering': 'no',
+        'x-accel-buffering': 'no'
       })
       // Send headers now: TTFT is measured from here by clients and tests.
       res.flushHeaders()

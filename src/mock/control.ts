@@ -42,15 +42,15 @@ export function handleEcho (ctx: MockContext): void {
     url: req.url ?? '',
     headers: receivedHeaders(req),
     bodyBytes: ctx.raw.length,
-    bodySha256: createHash('sha256').update(ctx.raw).digest('hex'),
+    bodySha256: createHash('sha256').update(ctx.raw).digest('hex')
   })
 }
 
 interface ControlledStream {
-  res: http.ServerResponse;
-  total: number;
+  res: http.ServerResponse
+  total: number
   /** Index of the last event written. */
-  last: number;
+  last: number
 }
 
 function json (res: http.ServerResponse, status: number, body: unknown): void {
@@ -91,7 +91,7 @@ export class ControlledSse {
     res.writeHead(200, {
       'content-type': 'text/event-stream',
       'cache-control': 'no-cache',
-      'x-mock-stream-id': id,
+      'x-mock-stream-id': id
     })
     this.send(id, stream)
   }

@@ -3,16 +3,16 @@
 import { type MockOptions, type MockServer, startMockServer } from './server.js'
 
 export interface MockFleet {
-  servers: Map<string, MockServer>;
+  servers: Map<string, MockServer>
   /** region → base URL */
-  urls: Map<string, string>;
-  close(): Promise<void>;
+  urls: Map<string, string>
+  close(): Promise<void>
 }
 
 export async function startMockFleet (regions: string[], opts: Partial<MockOptions> = {}): Promise<MockFleet> {
   const unique = [...new Set(regions)]
   const results = await Promise.allSettled(
-    unique.map((region) => startMockServer({ ...opts, region, name: opts.name ?? `mock-${region}` })),
+    unique.map((region) => startMockServer({ ...opts, region, name: opts.name ?? `mock-${region}` }))
   )
   const started = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
@@ -28,6 +28,6 @@ export async function startMockFleet (regions: string[], opts: Partial<MockOptio
     urls,
     close: async () => {
       await Promise.all(started.map((s) => s.close()))
-    },
+    }
   }
 }

@@ -3,4 +3,4 @@ export { startMockServer, createMockHandler, providerForPath, MAX_BODY_BYTES } f
 export type { MockOptions, MockServer, MockHandler, MockStats, ProviderKind } from './server.js'
 export { startMockFleet } from './fleet.js'
 export type { MockFleet } from './fleet.js'
-export { countWords, countPromptTokens, generateWords, requestedOutputWords, DEFAULT_OUTPUT_WORDS, MAX_OUTPUT_WORDS } from './text.js'
+export { countWords, countPromptTokens, generateWords, maxOutputTokens, makeReply, DEFAULT_OUTPUT_WORDS, MAX_OUTPUT_WORDS } from './text.js'

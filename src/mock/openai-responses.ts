@@ -9,7 +9,10 @@ export async function handleResponses (ctx: MockContext): Promise<void> {
   const model = ctx.model('gpt-4o-mini')
   // `instructions` is the Responses API's system prompt; it counts as input.
   const inputTokens = countPromptTokens(body['instructions'], body['input'])
-  const reply = makeReply(body)
+  const reply = makeReply(body, ctx.knobs.answerWords)
+  // Cut at max_output_tokens: the response is `incomplete`, and says why.
+  const finalStatus = reply.truncated ? 'incomplete' : 'completed'
+  const incomplete = reply.truncated ? { reason: 'max_output_tokens' } : null
   const id = `resp_${ctx.region}_${ctx.seq}`
   const itemId = `msg_${ctx.region}_${ctx.seq}`
   const createdAt = Math.floor(Date.now() / 1000)
@@ -18,15 +21,15 @@ export async function handleResponses (ctx: MockContext): Promise<void> {
     input_tokens_details: { cached_tokens: 0 },
     output_tokens: reply.outputTokens,
     output_tokens_details: { reasoning_tokens: 0 },
-    total_tokens: inputTokens + reply.outputTokens,
+    total_tokens: inputTokens + reply.outputTokens
   }
   const part = { type: 'output_text', text: reply.text, annotations: [], logprobs: [] }
   const doneItem = {
     type: 'message',
     id: itemId,
-    status: 'completed',
+    status: finalStatus,
     role: 'assistant',
-    content: [part],
+    content: [part]
   }
 
   // Fields beyond the brief's minimum mirror the real object so strict
@@ -37,7 +40,7 @@ export async function handleResponses (ctx: MockContext): Promise<void> {
     created_at: createdAt,
     status,
     error: null,
-    incomplete_details: null,
+    incomplete_details: status === 'in_progress' ? null : incomplete,
     instructions: typeof body['instructions'] === 'string' ? body['instructions'] : null,
     max_output_tokens: typeof body['max_output_tokens'] === 'number' ? body['max_output_tokens'] : null,
     model,
@@ -54,11 +57,11 @@ export async function handleResponses (ctx: MockContext): Promise<void> {
     truncation: 'disabled',
     usage: withUsage ? usage : null,
     user: null,
-    metadata: {},
+    metadata: {}
   })
 
   if (body['stream'] !== true) {
-    ctx.sendJson(200, envelope('completed', [doneItem], true))
+    ctx.sendJson(200, envelope(finalStatus, [doneItem], true))
     return
   }
 
@@ -66,7 +69,7 @@ export async function handleResponses (ctx: MockContext): Promise<void> {
   let seq = 0
   const ev = (type: string, data: Record<string, unknown>, delta = false): Frame => ({
     delta,
-    data: sseEvent(type, { type, sequence_number: seq++, ...data }),
+    data: sseEvent(type, { type, sequence_number: seq++, ...data })
   })
   const strip = (o: Record<string, unknown>): Record<string, unknown> => {
     // omit mode: drop the `usage` key entirely, not just null it.
@@ -81,12 +84,12 @@ export async function handleResponses (ctx: MockContext): Promise<void> {
     ev('response.in_progress', { response: strip(envelope('in_progress', [], false)) }),
     ev('response.output_item.added', {
       output_index: 0,
-      item: { type: 'message', id: itemId, status: 'in_progress', role: 'assistant', content: [] },
+      item: { type: 'message', id: itemId, status: 'in_progress', role: 'assistant', content: [] }
     }),
     ev('response.content_part.added', {
       ...loc,
-      part: { type: 'output_text', text: '', annotations: [], logprobs: [] },
-    }),
+      part: { type: 'output_text', text: '', annotations: [], logprobs: [] }
+    })
   ]
   for (const delta of wordDeltas(reply.words)) {
     frames.push(ev('response.output_text.delta', { ...loc, delta, logprobs: [] }, true))
@@ -95,7 +98,7 @@ export async function handleResponses (ctx: MockContext): Promise<void> {
     ev('response.output_text.done', { ...loc, text: reply.text, logprobs: [] }),
     ev('response.content_part.done', { ...loc, part }),
     ev('response.output_item.done', { output_index: 0, item: doneItem }),
-    ev('response.completed', { response: strip(envelope('completed', [doneItem], withUsage)) }),
+    ev(reply.truncated ? 'response.incomplete' : 'response.completed', { response: strip(envelope(finalStatus, [doneItem], withUsage)) })
   )
   await ctx.stream(frames)
 }

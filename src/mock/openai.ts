@@ -3,6 +3,7 @@
 import { type Frame, type MockContext, isRecord, sseEvent } from './context.js'
 import { handleResponses } from './openai-responses.js'
 import { countPromptTokens, embed, embeddingToBase64, makeReply, wordDeltas } from './text.js'
+import { type MockToolCall, type OfferedTool, argumentDeltas, chooseTool } from './tools.js'
 
 const DEFAULT_MODEL = 'gpt-4o-mini'
 const DEFAULT_EMBEDDING_DIMS = 1536
@@ -15,7 +16,7 @@ const MODELS: ReadonlyArray<{ id: string; created: number; owned_by: string }> =
   { id: 'gpt-4.1', created: 1744316542, owned_by: 'system' },
   { id: 'o4-mini', created: 1744225351, owned_by: 'system' },
   { id: 'text-embedding-3-small', created: 1705948997, owned_by: 'system' },
-  { id: 'text-embedding-3-large', created: 1705953180, owned_by: 'system' },
+  { id: 'text-embedding-3-large', created: 1705953180, owned_by: 'system' }
 ]
 
 function errorType (status: number): { type: string; code: string | null } {
@@ -53,35 +54,53 @@ export function handleOpenAI (ctx: MockContext): Promise<void> | void {
   }
 }
 
+/** The tool the answer calls, if the request offers tools and is not answering one. */
+function toolCall (body: Record<string, unknown>): MockToolCall | null {
+  const tools: OfferedTool[] = []
+  if (Array.isArray(body['tools'])) {
+    for (const t of body['tools']) {
+      const f = isRecord(t) && isRecord(t['function']) ? t['function'] : null
+      if (f !== null && typeof f['name'] === 'string') tools.push({ name: f['name'], schema: f['parameters'] })
+    }
+  }
+  const choice = body['tool_choice']
+  if (choice === 'none') return null
+  const messages = Array.isArray(body['messages']) ? body['messages'] : []
+  const last: unknown = messages[messages.length - 1]
+  if (isRecord(last) && last['role'] === 'tool') return null
+  const forced = isRecord(choice) && isRecord(choice['function']) && typeof choice['function']['name'] === 'string' ? choice['function']['name'] : null
+  return chooseTool(tools, forced)
+}
+
 async function chatCompletions (ctx: MockContext): Promise<void> {
   const { body } = ctx
   const model = ctx.model(DEFAULT_MODEL)
   const promptTokens = countPromptTokens(body['messages'])
-  const reply = makeReply(body)
+  const call = toolCall(body)
+  const reply = makeReply(body, ctx.knobs.answerWords)
   const id = `chatcmpl-${ctx.region}-${ctx.seq}`
+  const callId = `call_${ctx.region}_${ctx.seq}`
   const created = Math.floor(Date.now() / 1000)
+  const completion = call !== null ? call.outputTokens : reply.outputTokens
+  const finishReason = call !== null ? 'tool_calls' : reply.truncated ? 'length' : 'stop'
   const usage = {
     prompt_tokens: promptTokens,
-    completion_tokens: reply.outputTokens,
-    total_tokens: promptTokens + reply.outputTokens,
+    completion_tokens: completion,
+    total_tokens: promptTokens + completion
   }
 
   if (body['stream'] !== true) {
+    const message: Record<string, unknown> = call !== null
+      ? { role: 'assistant', content: null, refusal: null, tool_calls: [{ id: callId, type: 'function', function: { name: call.name, arguments: call.json } }] }
+      : { role: 'assistant', content: reply.text, refusal: null }
     ctx.sendJson(200, {
       id,
       object: 'chat.completion',
       created,
       model,
-      choices: [
-        {
-          index: 0,
-          message: { role: 'assistant', content: reply.text, refusal: null },
-          finish_reason: 'stop',
-          logprobs: null,
-        },
-      ],
+      choices: [{ index: 0, message, finish_reason: finishReason, logprobs: null }],
       usage,
-      system_fingerprint: null,
+      system_fingerprint: null
     })
     return
   }
@@ -93,19 +112,25 @@ async function chatCompletions (ctx: MockContext): Promise<void> {
   const chunk = (choices: unknown[], more: Record<string, unknown> = extra): string =>
     sseEvent('', { id, object: 'chat.completion.chunk', created, model, choices, ...more })
 
-  const frames: Frame[] = wordDeltas(reply.words).map((content, i) => ({
+  const deltas: Array<Record<string, unknown>> = call !== null
+    ? [
+      { tool_calls: [{ index: 0, id: callId, type: 'function', function: { name: call.name, arguments: '' } }] },
+      ...argumentDeltas(call.json).map(a => ({ tool_calls: [{ index: 0, function: { arguments: a } }] }))
+    ]
+    : wordDeltas(reply.words).map(content => ({ content }))
+  const frames: Frame[] = deltas.map((delta, i) => ({
     delta: true,
     data: chunk([
       {
         index: 0,
         // The role rides on the first delta only, as in real streams.
-        delta: i === 0 ? { role: 'assistant', content } : { content },
+        delta: i === 0 ? { role: 'assistant', ...delta } : delta,
         finish_reason: null,
-        logprobs: null,
-      },
-    ]),
+        logprobs: null
+      }
+    ])
   }))
-  frames.push({ data: chunk([{ index: 0, delta: {}, finish_reason: 'stop', logprobs: null }]) })
+  frames.push({ data: chunk([{ index: 0, delta: {}, finish_reason: finishReason, logprobs: null }]) })
   if (includeUsage) frames.push({ data: chunk([], { usage }) })
   frames.push({ data: 'data: [DONE]\n\n' })
   await ctx.stream(frames)
@@ -153,6 +178,6 @@ function embeddings (ctx: MockContext): void {
       return { object: 'embedding', index, embedding: base64 ? embeddingToBase64(v) : v }
     }),
     model: ctx.model('text-embedding-3-small'),
-    usage: { prompt_tokens: tokens, total_tokens: tokens },
+    usage: { prompt_tokens: tokens, total_tokens: tokens }
   })
 }

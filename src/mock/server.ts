@@ -7,48 +7,50 @@ import { anthropicError, handleAnthropic } from './anthropic.js'
 import { baseError, handleBase } from './base.js'
 import { cohereError, handleCohere } from './cohere.js'
 import {
-  type ErrorShaper, type Knobs, MockContext, type MockStats, type ProviderKind, isRecord,
+  type ErrorShaper, type Knobs, MockContext, type MockStats, type ProviderKind, isRecord
 } from './context.js'
 import { ControlledSse, handleEcho, isRawEcho } from './control.js'
 import { geminiError, handleGemini } from './gemini.js'
 import { handleOpenAI, openaiError } from './openai.js'
 import { MAX_BODY_BYTES, parseJson, parseUrl, readBody, sendSmallJson } from './request.js'
-import { mulberry32 } from './text.js'
+import { DEFAULT_OUTPUT_WORDS, MAX_OUTPUT_WORDS, mulberry32 } from './text.js'
 
 export type { MockStats, ProviderKind } from './context.js'
 
 export interface MockOptions {
-  region: string;
+  region: string
   /** `x-mock-name` header value; defaults to `mock-<region>`. */
-  name?: string;
+  name?: string
   /** Delay before response headers. */
-  latencyMs?: number;
+  latencyMs?: number
   /** Delay between response headers and the first streamed event. */
-  ttftMs?: number;
+  ttftMs?: number
   /** Streamed deltas per second; 0 (default) = no pacing. */
-  tokensPerSecond?: number;
+  tokensPerSecond?: number
   /** Probability (0..1) of answering 500. */
-  errorRate?: number;
+  errorRate?: number
   /** Probability (0..1) of answering 429 with retry-after: 1. */
-  rateLimitRate?: number;
+  rateLimitRate?: number
+  /** Words in an answer before any max-tokens cut (default DEFAULT_OUTPUT_WORDS). */
+  answerWords?: number
   /** Seed for the error/429 dice, for reproducible runs. */
-  seed?: number;
+  seed?: number
 }
 
 export interface MockServer {
-  url: string;
-  port: number;
-  region: string;
-  close(): Promise<void>;
-  stats(): MockStats;
+  url: string
+  port: number
+  region: string
+  close(): Promise<void>
+  stats(): MockStats
 }
 
 export type MockHandler = ((req: http.IncomingMessage, res: http.ServerResponse) => void) & {
-  stats(): MockStats;
+  stats(): MockStats
   /** Drops controlled SSE streams (used on shutdown). */
-  closeAll(): void;
+  closeAll(): void
   /** Resolves once no request is in flight (every response closed). */
-  whenIdle(): Promise<void>;
+  whenIdle(): Promise<void>
 }
 
 export { MAX_BODY_BYTES }
@@ -58,7 +60,7 @@ const SHAPERS: Record<ProviderKind, ErrorShaper> = {
   anthropic: anthropicError,
   gemini: geminiError,
   cohere: cohereError,
-  base: baseError,
+  base: baseError
 }
 
 const ROUTES: Record<ProviderKind, (ctx: MockContext) => Promise<void> | void> = {
@@ -66,7 +68,7 @@ const ROUTES: Record<ProviderKind, (ctx: MockContext) => Promise<void> | void> =
   anthropic: handleAnthropic,
   gemini: handleGemini,
   cohere: handleCohere,
-  base: handleBase,
+  base: handleBase
 }
 
 /** Which API a path belongs to; decides the route table and error shape. */
@@ -102,6 +104,7 @@ function resolveKnobs (req: http.IncomingMessage, opts: MockOptions): Knobs {
     tokensPerSecond: num(req, 'x-mock-tps', opts.tokensPerSecond ?? 0),
     fail: FAIL_MODES.has(fail) ? fail : undefined,
     omitUsage: header(req, 'x-mock-stream-usage')?.trim().toLowerCase() === 'omit',
+    answerWords: Math.min(Math.max(1, Math.floor(num(req, 'x-mock-answer-words', opts.answerWords ?? DEFAULT_OUTPUT_WORDS))), MAX_OUTPUT_WORDS)
   }
 }
 
@@ -206,7 +209,7 @@ export function createMockHandler (opts: MockOptions): MockHandler {
     counters.inFlight++
     res.once('close', requestClosed)
     const ctx = new MockContext(
-      req, res, url, provider, region, counters.requests, resolveKnobs(req, opts), counters, SHAPERS[provider],
+      req, res, url, provider, region, counters.requests, resolveKnobs(req, opts), counters, SHAPERS[provider]
     )
     run(ctx).catch((err: unknown) => {
       // A bug in the mock must surface as a 500, never crash the test process.
@@ -219,7 +222,7 @@ export function createMockHandler (opts: MockOptions): MockHandler {
     stats: (): MockStats => ({ ...counters }),
     closeAll: (): void => controlled.closeAll(),
     whenIdle: (): Promise<void> =>
-      counters.inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => idleWaiters.push(resolve)),
+      counters.inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => idleWaiters.push(resolve))
   })
 }
 
@@ -255,6 +258,6 @@ export async function startMockServer (opts: MockOptions & { port?: number; host
         await Promise.all([closed, handler.whenIdle()])
       })()
       return closing
-    },
+    }
   }
 }

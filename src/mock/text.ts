@@ -5,9 +5,9 @@
 // (`'a b c'` is 3 tokens) and keeps the mock free of tokenizer dependencies.
 import { createHash } from 'node:crypto'
 
-/** Hard cap on generated words so a huge max_tokens cannot exhaust memory. */
+/** Hard cap on generated words, whatever the knobs ask. */
 export const MAX_OUTPUT_WORDS = 4096
-/** Reply length when the request does not ask for one. */
+/** Length of an answer (a short chat reply) unless the x-mock-answer-words knob sets another. */
 export const DEFAULT_OUTPUT_WORDS = 16
 
 // Short, whitespace-free words; order is irrelevant as long as it is fixed.
@@ -15,7 +15,7 @@ const VOCAB: readonly string[] = [
   'the', 'quick', 'agent', 'routes', 'tokens', 'across', 'regions', 'while',
   'latency', 'stays', 'low', 'and', 'every', 'edge', 'answers', 'fast',
   'models', 'stream', 'words', 'through', 'gateway', 'network', 'under', 'load',
-  'with', 'steady', 'throughput', 'from', 'mock', 'upstream', 'servers', 'today',
+  'with', 'steady', 'throughput', 'from', 'mock', 'upstream', 'servers', 'today'
 ]
 
 /** Number of whitespace-separated words in `text`. */
@@ -75,35 +75,48 @@ function positiveInt (v: unknown): number | undefined {
 }
 
 /**
- * Requested reply length, read from whichever field the provider uses,
- * capped at MAX_OUTPUT_WORDS; DEFAULT_OUTPUT_WORDS when absent or invalid.
+ * The output ceiling the request sets, read from whichever field the provider uses
+ * (OpenAI, Anthropic and Cohere `max_tokens`, OpenAI `max_completion_tokens` and
+ * `max_output_tokens`, Gemini `maxOutputTokens`, Hugging Face `max_new_tokens`); null when
+ * absent or invalid.
  */
-export function requestedOutputWords (body: Record<string, unknown>): number {
-  const gen = isRecord(body['generationConfig']) ? body['generationConfig']
+export function maxOutputTokens (body: Record<string, unknown>): number | null {
+  const gen = isRecord(body['generationConfig'])
+    ? body['generationConfig']
     : isRecord(body['generation_config']) ? body['generation_config'] : {}
   const params = isRecord(body['parameters']) ? body['parameters'] : {}
   const candidates: unknown[] = [
     body['max_completion_tokens'], body['max_tokens'], body['max_output_tokens'],
     body['maxOutputTokens'], gen['maxOutputTokens'], gen['max_output_tokens'],
-    params['max_new_tokens'], params['max_tokens'],
+    params['max_new_tokens'], params['max_tokens']
   ]
   for (const c of candidates) {
     const n = positiveInt(c)
-    if (n !== undefined) return Math.min(n, MAX_OUTPUT_WORDS)
+    if (n !== undefined) return n
   }
-  return DEFAULT_OUTPUT_WORDS
+  return null
 }
 
 /** A reply for a request: its words, full text and token count. */
 export interface Reply {
-  words: string[];
-  text: string;
-  outputTokens: number;
+  words: string[]
+  text: string
+  outputTokens: number
+  /** The answer was cut at the request's max tokens (finish reason "length" and its kin). */
+  truncated: boolean
 }
 
-export function makeReply (body: Record<string, unknown>): Reply {
-  const words = generateWords(requestedOutputWords(body))
-  return { words, text: words.join(' '), outputTokens: words.length }
+/**
+ * The answer a provider would give: `answerWords` long (DEFAULT_OUTPUT_WORDS unless a knob
+ * says otherwise), cut at the request's max tokens like a real model, which stops there and
+ * says so. A ceiling is a ceiling: a large max_tokens never makes the answer longer.
+ */
+export function makeReply (body: Record<string, unknown>, answerWords = DEFAULT_OUTPUT_WORDS): Reply {
+  const natural = Math.min(Math.max(1, Math.floor(answerWords)), MAX_OUTPUT_WORDS)
+  const ceiling = maxOutputTokens(body)
+  const n = ceiling !== null && ceiling < natural ? ceiling : natural
+  const words = generateWords(n)
+  return { words, text: words.join(' '), outputTokens: words.length, truncated: n < natural }
 }
 
 /** mulberry32: tiny seeded PRNG returning floats in [0, 1). Used wherever the

@@ -10,7 +10,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Dispatcher } from 'undici'
 import type { RtDeployment, RtModel } from '../core/runtime.js'
-import type { UpstreamFailure } from '../core/upstream.js'
+import type { AnswerRewriter, UpstreamFailure } from '../core/upstream.js'
 import { upstreamPath } from '../core/upstream-path.js'
 import { buildResponseHeaders, buildUpstreamHeaders } from './headers.js'
 import { AttemptStopped, BODY_TOO_LARGE, INVALID_STATUS, classifyUpstreamError } from './upstream-errors.js'
@@ -25,6 +25,8 @@ export interface AttemptInput {
   readonly rest: string
   /** A Buffer kept for replay, 'stream' to stream the client's body, null when there is none. */
   readonly body: Buffer | 'stream' | null
+  /** An mk3 chat request translated for the provider: what to send instead, and how to read the answer. */
+  readonly translation: AnswerRewriter | null
 }
 
 /** What the caller does around an exchange; `input` is the AttemptInput the attempt was started with. */
@@ -108,7 +110,13 @@ export class Exchange<T extends AttemptInput> implements Dispatcher.DispatchHand
     this.started = true
     const res = input.res
     const out: string[] = []
-    const sse = buildResponseHeaders(headers, out)
+    const tx = input.translation
+    let sse: boolean
+    if (tx === null) sse = buildResponseHeaders(headers, out)
+    else {
+      const upstream: string[] = []
+      sse = tx.begin(statusCode, upstream, buildResponseHeaders(headers, upstream), out)
+    }
     this.owner.onResponseHead(input, out, sse)
     if (sse) out.push('x-accel-buffering', 'no')
     try {
@@ -125,7 +133,7 @@ export class Exchange<T extends AttemptInput> implements Dispatcher.DispatchHand
     // (long TTFT). When the first event came in the same read as the headers, it is written in
     // this same turn and carries the headers in one packet; otherwise the headers go on their
     // own right after this turn.
-    if (sse || headers['content-length'] === undefined) setImmediate(flushHeadersIfIdle, this)
+    if (sse || (tx === null && headers['content-length'] === undefined)) setImmediate(flushHeadersIfIdle, this)
     return true
   }
 
@@ -136,10 +144,21 @@ export class Exchange<T extends AttemptInput> implements Dispatcher.DispatchHand
 
   onData (chunk: Buffer): boolean {
     const input = this.input
-    this.bodyWritten = true
-    this.bytesOut += chunk.length
+    // Usage is metered on the provider's native answer, before any translation.
     this.owner.onUpstreamData(input, chunk)
-    if (input.res.write(chunk)) return true
+    let out: Buffer | string = chunk
+    if (input.translation !== null) {
+      try {
+        out = input.translation.data(chunk)
+      } catch (err) {
+        this.abortFn?.(err as Error)
+        return false
+      }
+      if (out.length === 0) return true
+    }
+    this.bodyWritten = true
+    this.bytesOut += typeof out === 'string' ? Buffer.byteLength(out) : out.length
+    if (input.res.write(out)) return true
     this.drainBound ??= this.onDrain.bind(this)
     input.res.once('drain', this.drainBound)
     return false
@@ -151,6 +170,20 @@ export class Exchange<T extends AttemptInput> implements Dispatcher.DispatchHand
 
   onComplete (): void {
     if (this.ended) return
+    const tx = this.input.translation
+    if (tx !== null) {
+      let tail: string
+      try {
+        tail = tx.end()
+      } catch (err) {
+        return this.onError(err as Error)
+      }
+      this.bytesOut += Buffer.byteLength(tail)
+      this.ended = true
+      this.input.res.end(tail)
+      this.owner.onExchangeEnd(this.input, this, null, false)
+      return
+    }
     this.ended = true
     this.input.res.end()
     this.owner.onExchangeEnd(this.input, this, null, false)
@@ -175,6 +208,14 @@ export class Exchange<T extends AttemptInput> implements Dispatcher.DispatchHand
 
 function flushHeadersIfIdle<T extends AttemptInput> (ex: Exchange<T>): void { ex.flushIfIdle() }
 
+const TRANSLATED_REQUEST_HEADERS = new Set(['content-length', 'content-type', 'accept-encoding'])
+
+function stripHeaders (headers: string[], names: ReadonlySet<string>): void {
+  for (let j = 0; j < headers.length; j += 2) {
+    if (names.has((headers[j] ?? '').toLowerCase())) { headers.splice(j, 2); j -= 2 }
+  }
+}
+
 /** Starts one attempt of `input` on `dep`. The body is the client's stream, or a replay buffer on failover. */
 export function dispatchAttempt<T extends AttemptInput> (input: T, model: RtModel, dep: RtDeployment, owner: ExchangeOwner<T>): Exchange<T> {
   const req = input.req
@@ -185,7 +226,15 @@ export function dispatchAttempt<T extends AttemptInput> (input: T, model: RtMode
   )
   const exchange = new Exchange(input, owner)
   let dispatchBody: Buffer | IncomingMessage | null = null
-  if (body === 'stream') {
+  let rest = input.rest
+  const tx = input.translation
+  if (tx !== null) {
+    // The translated body replaces the client's: its length, its path, and an answer agnet can read.
+    rest = tx.request.rest
+    stripHeaders(headers, TRANSLATED_REQUEST_HEADERS)
+    headers.push('content-type', 'application/json', 'content-length', String(tx.request.body.length), 'accept-encoding', 'identity')
+    dispatchBody = tx.request.body
+  } else if (body === 'stream') {
     if (req.headers['content-length'] !== undefined) dispatchBody = req
     // undici takes any async iterable as a body; its type names only Readable.
     else dispatchBody = exchange.limitedBody(model.bodyLimit) as unknown as IncomingMessage
@@ -197,7 +246,7 @@ export function dispatchAttempt<T extends AttemptInput> (input: T, model: RtMode
   dep.dispatcher.dispatch({
     // The run plane refused TRACE and CONNECT; every other method token goes through as sent.
     method: req.method as Dispatcher.HttpMethod,
-    path: upstreamPath(dep.basePath, input.rest),
+    path: upstreamPath(dep.basePath, rest),
     headers,
     body: dispatchBody,
     headersTimeout: model.timeouts.firstByteMs,

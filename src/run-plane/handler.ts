@@ -29,6 +29,9 @@ import { writeAccessLog } from '../observability/access-log.js'
 import type { RunPlaneServices } from './services.js'
 import { closesConnection, markClosing, mayAwaitBody } from '../edge/closing.js'
 import { InFlight } from './in-flight.js'
+import { isChatCompletions, readChatRequest, refusalBody } from '../translate/plane.js'
+import { TranslationRefusal } from '../translate/common.js'
+import type { TranslatedAnswer } from '../translate/answer.js'
 
 export type { RunPlaneServices }
 
@@ -116,6 +119,10 @@ export class RunPlane implements ExchangeOwner<RequestState> {
     s.candidates = candidates
     s.totalTimer = setTimeout(onTotalTimeout, model.timeouts.totalMs, s, this)
 
+    // mk3 chat completions are read whole and translated for the provider (src/translate).
+    if (model.mk3 !== null && isChatCompletions(s.req.method, s.rest)) {
+      return readChatRequest(s.req, s.req.headers['content-length'] === undefined ? -1 : s.bytesIn, model.mk3, s.rest, model.bodyLimit, (result, bytes) => { this.translated(s, result, bytes) })
+    }
     // Body: with another deployment to fail over to, it is kept (up to routing.replayBodyLimit)
     // so it can be sent again; otherwise it is streamed unless it came whole. It is settled
     // before admission so the usage stage can read from a body that came whole how long an
@@ -127,6 +134,26 @@ export class RunPlane implements ExchangeOwner<RequestState> {
       replayBodyLimit: model.routing.replayBodyLimit,
       replayable: candidates.length > 1 && model.routing.maxAttempts > 1
     }, s, this.bodyReady)
+  }
+
+  private translated (s: RequestState, result: TranslatedAnswer | TranslationRefusal | EdgeError, bytes: number): void {
+    s.bytesIn = bytes
+    if (s.done) return
+    if (result instanceof EdgeError) return this.fail(s, result)
+    if (result instanceof TranslationRefusal) {
+      // OpenAI's 400 naming the parameter, not the edge shape: the client speaks OpenAI here.
+      const payload = refusalBody(result)
+      const out: string[] = ['content-type', 'application/json', 'content-length', String(Buffer.byteLength(payload))]
+      decisionHeaders(s, out)
+      s.status = 400
+      s.bytesOut += Buffer.byteLength(payload)
+      s.res.writeHead(400, out)
+      s.res.end(payload)
+      return this.finish(s, 'refused')
+    }
+    s.translation = result
+    s.body = result.request.body
+    this.attempt(s)
   }
 
   private readonly bodyReady = (s: RequestState, body: BodyPlan, bytes: number): void => {

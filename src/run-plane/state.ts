@@ -14,6 +14,7 @@ import type { AttemptInput, Exchange } from '../proxy/forward.js'
 import type { AttemptReport } from '../routing/plan.js'
 import type { BodyPlan } from '../proxy/failover.js'
 import type { UsageTicket } from '../usage/gate.js'
+import type { TranslatedAnswer } from '../translate/answer.js'
 
 export class RequestState implements RequestRecord, AttemptInput, AttemptReport {
   readonly req: IncomingMessage
@@ -40,6 +41,8 @@ export class RequestState implements RequestRecord, AttemptInput, AttemptReport 
   ticket: UsageTicket | null = null
   // exchange
   body: BodyPlan = null
+  /** An mk3 chat request translated for its provider: the native request and the answer's translation. */
+  translation: TranslatedAnswer | null = null
   deployment: RtDeployment | null = null
   attempts = 0
   exchange: Exchange<RequestState> | null = null

@@ -149,7 +149,7 @@ describe('/metrics', () => {
   })
 
   it('shows an event stream as open while it is relayed and closed after', async () => {
-    const res = await fetch(`${gw.url}/acme/models/gpt/v1/chat/completions`, { method: 'POST', body: chat(true, { max_tokens: 40 }), headers: { 'x-mock-tps': '20' } })
+    const res = await fetch(`${gw.url}/acme/models/gpt/v1/chat/completions`, { method: 'POST', body: chat(true, { max_tokens: 40 }), headers: { 'x-mock-tps': '20', 'x-mock-answer-words': '40' } })
     expect(res.headers.get('content-type')).toMatch(/text\/event-stream/)
     const reader = (res.body as ReadableStream<Uint8Array>).getReader()
     const first = await reader.read()

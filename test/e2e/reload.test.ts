@@ -33,7 +33,7 @@ const chat = (n: number, stream: boolean): string => JSON.stringify({ model: 'm'
 
 describe('hot reload', () => {
   it('keeps an open stream alive on its snapshot while new requests use the new config', async () => {
-    const res = await fetch(`${gw.url}/acme/models/gpt/v1/chat/completions`, { method: 'POST', body: chat(30, true), headers: { 'x-mock-tps': '100' } })
+    const res = await fetch(`${gw.url}/acme/models/gpt/v1/chat/completions`, { method: 'POST', body: chat(30, true), headers: { 'x-mock-tps': '100', 'x-mock-answer-words': '30' } })
     expect(res.headers.get('x-mock-region')).toBe('a')
     const reader = (res.body as ReadableStream<Uint8Array>).getReader()
     const first = await reader.read()

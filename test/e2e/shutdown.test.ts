@@ -18,7 +18,7 @@ const body = JSON.stringify({ model: 'm', stream: true, max_tokens: 20, messages
 describe('graceful shutdown', () => {
   it('lets an open stream finish, then closes', async () => {
     const gw = await startGateway(cfg(mock.url))
-    const res = await fetch(`${gw.url}/acme/models/gpt/v1/chat/completions`, { method: 'POST', body, headers: { 'x-mock-tps': '100' } })
+    const res = await fetch(`${gw.url}/acme/models/gpt/v1/chat/completions`, { method: 'POST', body, headers: { 'x-mock-tps': '100', 'x-mock-answer-words': '20' } })
     const reader = (res.body as ReadableStream<Uint8Array>).getReader()
     await reader.read()
     const closing = gw.app.close(10_000)
@@ -36,7 +36,7 @@ describe('graceful shutdown', () => {
 
   it('cuts streams that outlive the grace period', async () => {
     const gw = await startGateway(cfg(mock.url))
-    const res = await fetch(`${gw.url}/acme/models/gpt/v1/chat/completions`, { method: 'POST', body, headers: { 'x-mock-tps': '2' } })
+    const res = await fetch(`${gw.url}/acme/models/gpt/v1/chat/completions`, { method: 'POST', body, headers: { 'x-mock-tps': '2', 'x-mock-answer-words': '20' } })
     const reader = (res.body as ReadableStream<Uint8Array>).getReader()
     await reader.read()
     await gw.app.close(100)

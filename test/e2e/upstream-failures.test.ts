@@ -75,13 +75,13 @@ describe('upstream failures', () => {
   })
 
   it('a stream silent for longer than the idle timeout is cut with an error', async () => {
-    const res = await fetch(`${gw.url}/acme/models/gpt/v1/chat/completions`, { method: 'POST', body: chat(true), headers: { 'x-mock-tps': '1' } })
+    const res = await fetch(`${gw.url}/acme/models/gpt/v1/chat/completions`, { method: 'POST', body: chat(true), headers: { 'x-mock-tps': '1', 'x-mock-answer-words': '50' } })
     expect(res.status).toBe(200)
     await expect(res.text()).rejects.toThrow()
   })
 
   it('the total timeout ends a stream that keeps producing', async () => {
-    const res = await fetch(`${gw.url}/acme/models/short/v1/chat/completions`, { method: 'POST', body: chat(true), headers: { 'x-mock-tps': '20' } })
+    const res = await fetch(`${gw.url}/acme/models/short/v1/chat/completions`, { method: 'POST', body: chat(true), headers: { 'x-mock-tps': '20', 'x-mock-answer-words': '50' } })
     expect(res.status).toBe(200)
     await expect(res.text()).rejects.toThrow()
   })
@@ -89,7 +89,7 @@ describe('upstream failures', () => {
   it('a client that goes away cancels the upstream stream', async () => {
     const before = mock.stats()
     await new Promise<void>((resolve, reject) => {
-      const req = http.request({ host: '127.0.0.1', port: gw.port, path: '/acme/models/gpt/v1/chat/completions', method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'x-mock-tps': '5' } }, res => {
+      const req = http.request({ host: '127.0.0.1', port: gw.port, path: '/acme/models/gpt/v1/chat/completions', method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'x-mock-tps': '5', 'x-mock-answer-words': '50' } }, res => {
         res.once('data', () => {
           // First event received: the upstream stream is open. Now vanish.
           expect(mock.stats().openStreams).toBe(before.openStreams + 1)

@@ -1,6 +1,7 @@
 // The embedded default config's capped demo model: a user sees a 429 within a few requests.
+import { readFileSync } from 'node:fs'
 import { Writable } from 'node:stream'
-import { afterAll, beforeAll, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { serve, type Served } from '../../src/server.js'
 import { createLogger } from '../../src/observability/logger.js'
 
@@ -33,4 +34,44 @@ it('gpt-4o-mini-capped answers 429 POLICY_VIOLATION after a handful of requests,
   expect(refused?.headers.get('x-should-retry')).toBe('false')
   expect(Number(refused?.headers.get('retry-after'))).toBeGreaterThanOrEqual(1)
   expect(statuses.filter(s => s !== 200 && s !== 429)).toEqual([])
+})
+
+describe('README numbers', () => {
+  // A server of its own: its token windows start empty.
+  let fresh: Served
+  beforeAll(async () => {
+    const logger = createLogger({ level: 'warn', destination: new Writable({ write (_c, _e, cb) { cb() } }) })
+    fresh = await serve({ port: 0, host: '127.0.0.1', env, banner: false, watch: false, handleSignals: false, logger })
+  })
+  afterAll(async () => { await fresh.close() })
+
+  it('the README\'s numbers for gpt-4o-mini-capped: 19 tokens a request with the first request\'s prompt, the 12th in a minute refused', async () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
+    const call = async (): Promise<Response> => await fetch(`http://127.0.0.1:${fresh.port}/demo/models/gpt-4o-mini-capped/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${env.AGNET_DEMO_KEY as string}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hello from agnet' }] })
+    })
+    // Counted from an empty window; the count restarts if a minute turns meanwhile.
+    let served200 = 0
+    let lastReset = Infinity
+    let perRequest = 0
+    for (let i = 0; i < 200; i++) {
+      const res = await call()
+      const body = await res.json() as { usage?: { total_tokens: number } }
+      const reset = Number(/t=(\d+)/.exec(res.headers.get('ratelimit') ?? '')?.[1])
+      if (reset > lastReset) served200 = 0 // a new window began
+      lastReset = reset
+      if (res.status === 200) {
+        perRequest = body.usage?.total_tokens ?? 0
+        served200++
+        continue
+      }
+      break
+    }
+    expect(perRequest).toBe(19)
+    const refusedAt = Math.ceil(200 / perRequest) + 1
+    expect(served200 + 1).toBe(refusedAt)
+    expect(readme).toContain(`(3\ntokens, and the mock's ${perRequest - 3}-token answer: ${perRequest} a request), the ${refusedAt}th request in a minute is refused.`)
+  })
 })

@@ -153,7 +153,7 @@ describe('token usage (memory store)', () => {
       const res = await fetch(`${gw.url}/demo/models/anthropic/v1/messages`, {
         method: 'POST',
         signal: ac.signal,
-        headers: { 'content-type': 'application/json', 'x-request-id': id, 'x-mock-tps': '20' },
+        headers: { 'content-type': 'application/json', 'x-request-id': id, 'x-mock-tps': '20', 'x-mock-answer-words': '400' },
         body: JSON.stringify({ messages: [{ role: 'user', content: 'a b c' }], max_tokens: 400, stream: true })
       })
       const reader = (res.body as ReadableStream<Uint8Array>).getReader()
@@ -173,19 +173,21 @@ describe('token usage (memory store)', () => {
     it('admits until the window is exhausted, the crossing request completes, then 429 until the reset', async () => {
       clock = Date.parse('2026-11-25T11:00:10Z')
       const body = { messages: [{ role: 'user', content: 'one two three' }], max_tokens: 17 } // 20 tokens each
-      const a = await call('capped', '/v1/chat/completions', body)
+      // The mock answers 16 words unless told otherwise: 17 here, so max_tokens 17 is reached.
+      const words = { 'x-mock-answer-words': '17' }
+      const a = await call('capped', '/v1/chat/completions', body, words)
       expect(a.res.status).toBe(200)
       expect(a.res.headers.get('ratelimit-policy')).toBe('"cap:total";q=50;w=60;qu="tokens", "out-cap:output";q=40;w=7200;qu="tokens"')
       expect(a.res.headers.get('ratelimit')).toBe('"cap:total";r=50;t=50, "out-cap:output";r=40;t=3590')
-      const b = await call('capped', '/v1/chat/completions', body)
+      const b = await call('capped', '/v1/chat/completions', body, words)
       expect(b.res.headers.get('ratelimit')).toBe('"cap:total";r=30;t=50, "out-cap:output";r=23;t=3590')
       // 40 used of 50: admitted, and it crosses (60): it still completes.
-      const c = await call('capped', '/v1/chat/completions', { ...body, stream: true, stream_options: { include_usage: true } })
+      const c = await call('capped', '/v1/chat/completions', { ...body, stream: true, stream_options: { include_usage: true } }, words)
       expect(c.res.status).toBe(200)
       expect(c.res.headers.get('ratelimit')).toBe('"cap:total";r=10;t=50, "out-cap:output";r=6;t=3590')
       expect(c.done.usage?.total).toBe(20)
       // Both cap (60 ≥ 50, resets in 50 s) and out-cap (51 ≥ 40, 3590 s) are exhausted.
-      const d = await call('capped', '/v1/chat/completions', body)
+      const d = await call('capped', '/v1/chat/completions', body, words)
       expect(d.res.status).toBe(429)
       expect(d.res.headers.get('retry-after')).toBe('3590')
       expect(d.res.headers.get('x-should-retry')).toBe('false')
@@ -220,8 +222,9 @@ describe('token usage (memory store)', () => {
     it('a dry-run policy reports in headers, logs and stats but never refuses', async () => {
       clock = Date.parse('2026-11-25T13:00:00Z')
       const body = { messages: [{ role: 'user', content: 'one two three' }], max_tokens: 17 }
-      for (let i = 0; i < 1; i++) expect((await call('watched', '/v1/chat/completions', body)).res.status).toBe(200)
-      const r = await call('watched', '/v1/chat/completions', body)
+      const words = { 'x-mock-answer-words': '17' }
+      for (let i = 0; i < 1; i++) expect((await call('watched', '/v1/chat/completions', body, words)).res.status).toBe(200)
+      const r = await call('watched', '/v1/chat/completions', body, words)
       expect(r.res.status).toBe(200)
       expect(r.res.headers.get('x-agnet-dry-run')).toBe('would refuse: watch')
       expect(r.res.headers.get('ratelimit')).toBe('"watch:total";r=0;t=60')

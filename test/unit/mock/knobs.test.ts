@@ -10,9 +10,9 @@ interface SseEvent { id?: string; event?: string; data: string }
 /** Incremental SSE reader over a live response: events are handed out as
  *  they arrive, so tests can act between events without sleeping. */
 function sseReader (res: http.IncomingMessage): {
-  next(): Promise<SseEvent | null>;
-  readonly buffered: number;
-  readonly failed: Promise<Error>;
+  next(): Promise<SseEvent | null>
+  readonly buffered: number
+  readonly failed: Promise<Error>
 } {
   const queue: SseEvent[] = []
   const waiters: Array<(e: SseEvent | null) => void> = []
@@ -57,17 +57,17 @@ function sseReader (res: http.IncomingMessage): {
       return new Promise((resolve) => waiters.push(resolve))
     },
     get buffered () { return queue.length },
-    failed,
+    failed
   }
 }
 
 function request (base: string, path: string, opts: { method?: string; headers?: Record<string, string>; body?: unknown } = {}): {
-  req: http.ClientRequest;
-  response: Promise<http.IncomingMessage>;
+  req: http.ClientRequest
+  response: Promise<http.IncomingMessage>
 } {
   const req = http.request(base + path, {
     method: opts.method ?? 'POST',
-    headers: { 'content-type': 'application/json', ...opts.headers },
+    headers: { 'content-type': 'application/json', ...opts.headers }
   })
   const response = once(req, 'response').then(([res]) => res as http.IncomingMessage)
   // Failure tests never get a response; keep that rejection from going unhandled.
@@ -98,7 +98,7 @@ describe('status injection', () => {
       ['/v1/chat/completions', 500, { error: { type: 'server_error', param: null } }],
       ['/v1/messages', 429, { type: 'error', error: { type: 'rate_limit_error' } }],
       ['/v1beta/models/gemini-2.0-flash:generateContent', 503, { error: { code: 503, status: 'UNAVAILABLE' } }],
-      ['/v2/chat', 400, { message: expect.any(String) }],
+      ['/v2/chat', 400, { message: expect.any(String) }]
     ]
     for (const [path, status, shape] of cases) {
       const { response } = request(mock.url, path, { headers: { 'x-mock-status': String(status) }, body: chat })
@@ -156,7 +156,7 @@ describe('timing knobs', () => {
     const t0 = performance.now()
     const res = await request(mock.url, '/v1/messages', {
       headers: { 'x-mock-ttft-ms': '100', 'x-mock-tps': '20' },
-      body: { ...chat, max_tokens: 4, stream: true },
+      body: { ...chat, max_tokens: 4, stream: true }
     }).response
     const tHeaders = performance.now() - t0
     const r = sseReader(res)
@@ -184,7 +184,7 @@ describe('failure injection', () => {
   it('reset-mid-stream sends headers and exactly 2 events, then resets', async () => {
     const { req, response } = request(mock.url, '/v1/chat/completions', {
       headers: { 'x-mock-fail': 'reset-mid-stream' },
-      body: { ...chat, stream: true, max_tokens: 10 },
+      body: { ...chat, stream: true, max_tokens: 10 }
     })
     req.on('error', () => undefined)
     const res = await response
@@ -209,8 +209,8 @@ describe('failure injection', () => {
 
   it('client disconnect stops a slow stream and clears its timers', async () => {
     const { req, response } = request(mock.url, '/v1/chat/completions', {
-      headers: { 'x-mock-tps': '2' }, // 1000 words at 2/s would take ~8 minutes
-      body: { ...chat, stream: true, max_tokens: 1000 },
+      headers: { 'x-mock-tps': '2', 'x-mock-answer-words': '1000' }, // 1000 words at 2/s would take ~8 minutes
+      body: { ...chat, stream: true, max_tokens: 1000 }
     })
     req.on('error', () => undefined)
     const r = sseReader(await response)
@@ -227,7 +227,7 @@ describe('failure injection', () => {
       pull (controller) {
         if (sent++ < 65) controller.enqueue(chunk)
         else controller.close()
-      },
+      }
     })
     const res = await fetch(`${mock.url}/v1/messages`, { method: 'POST', body, duplex: 'half' } as RequestInit)
     expect(res.status).toBe(413)

@@ -28,7 +28,7 @@ const json = (e: SseEvent): unknown => JSON.parse(e.data) as unknown
 function get (v: unknown, path: string): unknown {
   return path.split('.').reduce<unknown>(
     (o, k) => (o !== null && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined),
-    v,
+    v
   )
 }
 
@@ -44,7 +44,7 @@ async function post (path: string, body: unknown, headers: Record<string, string
   return fetch(mock.url + path, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
-    body: typeof body === 'string' ? body : JSON.stringify(body),
+    body: typeof body === 'string' ? body : JSON.stringify(body)
   })
 }
 
@@ -52,7 +52,7 @@ async function post (path: string, body: unknown, headers: Record<string, string
 const MESSAGES = [
   { role: 'system', content: 'You are terse.' },
   { role: 'user', content: 'Say hello to the mock world' },
-  { role: 'user', content: [{ type: 'text', text: 'two words' }, { type: 'image_url', image_url: { url: 'x' } }] },
+  { role: 'user', content: [{ type: 'text', text: 'two words' }, { type: 'image_url', image_url: { url: 'x' } }] }
 ]
 const text = (n: number): string => generateWords(n).join(' ')
 
@@ -68,22 +68,26 @@ describe('openai routes', () => {
     expect(body).toMatchObject({
       object: 'chat.completion',
       model: 'gpt-x',
-      choices: [{ index: 0, message: { role: 'assistant', content: text(5) }, finish_reason: 'stop', logprobs: null }],
-      usage: { prompt_tokens: 11, completion_tokens: 5, total_tokens: 16 },
+      choices: [{ index: 0, message: { role: 'assistant', content: text(5) }, finish_reason: 'length', logprobs: null }],
+      usage: { prompt_tokens: 11, completion_tokens: 5, total_tokens: 16 }
     })
     expect(typeof get(body, 'created')).toBe('number')
   })
 
-  it('defaults to 16 words, caps at 4096 and serves /chat/completions', async () => {
+  it('answers 16 words (a ceiling never lengthens it), x-mock-answer-words caps at 4096, serves /chat/completions', async () => {
     const a = (await (await post('/chat/completions', { messages: MESSAGES })).json()) as unknown
     expect(get(a, 'usage.completion_tokens')).toBe(16)
-    const b = (await (await post('/v1/chat/completions', { messages: [], max_completion_tokens: 100000 })).json()) as unknown
+    expect(get(a, 'choices.0.finish_reason')).toBe('stop')
+    const high = (await (await post('/v1/chat/completions', { messages: MESSAGES, max_completion_tokens: 100000 })).json()) as unknown
+    expect(get(high, 'usage.completion_tokens')).toBe(16)
+    expect(get(high, 'choices.0.finish_reason')).toBe('stop')
+    const b = (await (await post('/v1/chat/completions', { messages: [], max_completion_tokens: 100000 }, { 'x-mock-answer-words': '100000' })).json()) as unknown
     expect(get(b, 'usage')).toEqual({ prompt_tokens: 0, completion_tokens: 4096, total_tokens: 4096 })
   })
 
   it('streams one word per delta, then stop, usage and [DONE]', async () => {
     const res = await post('/v1/chat/completions', {
-      model: 'gpt-x', messages: MESSAGES, max_tokens: 4, stream: true, stream_options: { include_usage: true },
+      model: 'gpt-x', messages: MESSAGES, max_tokens: 4, stream: true, stream_options: { include_usage: true }
     })
     expect(res.headers.get('content-type')).toBe('text/event-stream')
     const events = parseSse(await res.text())
@@ -93,14 +97,14 @@ describe('openai routes', () => {
     const deltas = chunks.slice(0, 4).map((c) => get(c, 'choices.0.delta.content'))
     expect(deltas).toEqual(generateWords(4).map((w, i) => (i ? ` ${w}` : w)))
     expect(get(chunks[0], 'choices.0.delta.role')).toBe('assistant')
-    expect(get(chunks[4], 'choices.0')).toMatchObject({ finish_reason: 'stop', delta: {} })
+    expect(get(chunks[4], 'choices.0')).toMatchObject({ finish_reason: 'length', delta: {} })
     expect(chunks[5]).toMatchObject({ choices: [], usage: { prompt_tokens: 11, completion_tokens: 4, total_tokens: 15 } })
   })
 
   it('stream without include_usage has no usage chunk; x-mock-stream-usage: omit strips it', async () => {
     for (const [body, headers] of [
       [{ messages: MESSAGES, max_tokens: 2, stream: true }, {}],
-      [{ messages: MESSAGES, max_tokens: 2, stream: true, stream_options: { include_usage: true } }, { 'x-mock-stream-usage': 'omit' }],
+      [{ messages: MESSAGES, max_tokens: 2, stream: true, stream_options: { include_usage: true } }, { 'x-mock-stream-usage': 'omit' }]
     ] as const) {
       const raw = await (await post('/v1/chat/completions', body, headers)).text()
       expect(raw).not.toContain('usage')
@@ -112,9 +116,9 @@ describe('openai routes', () => {
     const input = [{ role: 'user', content: [{ type: 'input_text', text: 'hello there mock' }] }]
     const plain = (await (await post('/v1/responses', { model: 'gpt-r', instructions: 'be brief', input, max_output_tokens: 3 })).json()) as unknown
     expect(plain).toMatchObject({
-      object: 'response', status: 'completed', model: 'gpt-r',
-      output: [{ type: 'message', status: 'completed', role: 'assistant', content: [{ type: 'output_text', text: text(3), annotations: [] }] }],
-      usage: { input_tokens: 5, output_tokens: 3, total_tokens: 8, input_tokens_details: { cached_tokens: 0 }, output_tokens_details: { reasoning_tokens: 0 } },
+      object: 'response', status: 'incomplete', incomplete_details: { reason: 'max_output_tokens' }, model: 'gpt-r',
+      output: [{ type: 'message', status: 'incomplete', role: 'assistant', content: [{ type: 'output_text', text: text(3), annotations: [] }] }],
+      usage: { input_tokens: 5, output_tokens: 3, total_tokens: 8, input_tokens_details: { cached_tokens: 0 }, output_tokens_details: { reasoning_tokens: 0 } }
     })
     expect(get(plain, 'id')).toMatch(/^resp_/)
 
@@ -122,7 +126,7 @@ describe('openai routes', () => {
     expect(events.map((e) => e.event)).toEqual([
       'response.created', 'response.in_progress', 'response.output_item.added', 'response.content_part.added',
       'response.output_text.delta', 'response.output_text.delta', 'response.output_text.delta',
-      'response.output_text.done', 'response.content_part.done', 'response.output_item.done', 'response.completed',
+      'response.output_text.done', 'response.content_part.done', 'response.output_item.done', 'response.incomplete'
     ])
     const data = events.map(json)
     expect(data.map((d) => get(d, 'sequence_number'))).toEqual(data.map((_, i) => i))
@@ -166,7 +170,7 @@ describe('anthropic routes', () => {
     expect(res.headers.get('x-mock-provider')).toBe('anthropic')
     expect(await res.json()).toMatchObject({
       type: 'message', role: 'assistant', model: 'claude-x', content: [{ type: 'text', text: text(3) }],
-      stop_reason: 'end_turn', stop_sequence: null, usage: { input_tokens: 5, output_tokens: 3 },
+      stop_reason: 'max_tokens', stop_sequence: null, usage: { input_tokens: 5, output_tokens: 3 }
     })
   })
 
@@ -174,12 +178,12 @@ describe('anthropic routes', () => {
     const events = parseSse(await (await post('/v1/messages', { ...body, stream: true })).text())
     expect(events.map((e) => e.event)).toEqual([
       'message_start', 'content_block_start', 'ping', 'content_block_delta', 'content_block_delta',
-      'content_block_delta', 'content_block_stop', 'message_delta', 'message_stop',
+      'content_block_delta', 'content_block_stop', 'message_delta', 'message_stop'
     ])
     const d = events.map(json)
     expect(get(d[0], 'message.usage')).toEqual({ input_tokens: 5, output_tokens: 1 })
     expect(d.slice(3, 6).map((x) => get(x, 'delta'))).toEqual(generateWords(3).map((w, i) => ({ type: 'text_delta', text: i ? ` ${w}` : w })))
-    expect(d[7]).toEqual({ type: 'message_delta', delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: 3 } })
+    expect(d[7]).toEqual({ type: 'message_delta', delta: { stop_reason: 'max_tokens', stop_sequence: null }, usage: { output_tokens: 3 } })
   })
 
   it('404 is anthropic-shaped', async () => {
@@ -193,7 +197,7 @@ describe('gemini routes', () => {
   const body = {
     systemInstruction: { parts: [{ text: 'be nice' }] },
     contents: [{ role: 'user', parts: [{ text: 'hello gemini friend' }] }],
-    generationConfig: { maxOutputTokens: 3 },
+    generationConfig: { maxOutputTokens: 3 }
   }
   const model = 'gemini-2.5-flash-lite'
 
@@ -201,9 +205,9 @@ describe('gemini routes', () => {
     const res = await post(`/v1beta/models/${model}:generateContent`, body)
     expect(res.headers.get('x-mock-provider')).toBe('gemini')
     expect(await res.json()).toMatchObject({
-      candidates: [{ content: { parts: [{ text: text(3) }], role: 'model' }, finishReason: 'STOP', index: 0 }],
+      candidates: [{ content: { parts: [{ text: text(3) }], role: 'model' }, finishReason: 'MAX_TOKENS', index: 0 }],
       usageMetadata: { promptTokenCount: 5, candidatesTokenCount: 3, totalTokenCount: 8 },
-      modelVersion: model,
+      modelVersion: model
     })
   })
 
@@ -214,7 +218,7 @@ describe('gemini routes', () => {
     const chunks = parseSse(raw).map(json)
     expect(chunks).toHaveLength(3)
     expect(chunks.map((c) => get(c, 'candidates.0.content.parts.0.text')).join('')).toBe(text(3))
-    expect(get(chunks.at(-1), 'candidates.0.finishReason')).toBe('STOP')
+    expect(get(chunks.at(-1), 'candidates.0.finishReason')).toBe('MAX_TOKENS')
     expect(get(chunks.at(-1), 'usageMetadata')).toEqual({ promptTokenCount: 5, candidatesTokenCount: 3, totalTokenCount: 8 })
   })
 
@@ -240,7 +244,7 @@ describe('cohere routes', () => {
       const res = await post(path, body)
       expect(res.headers.get('x-mock-provider')).toBe('cohere')
       expect(await res.json()).toMatchObject({
-        finish_reason: 'COMPLETE', message: { role: 'assistant', content: [{ type: 'text', text: text(2) }] }, usage,
+        finish_reason: 'MAX_TOKENS', message: { role: 'assistant', content: [{ type: 'text', text: text(2) }] }, usage
       })
     }
   })
@@ -250,7 +254,7 @@ describe('cohere routes', () => {
     expect(events.map((e) => e.event)).toEqual(['message-start', 'content-start', 'content-delta', 'content-delta', 'content-end', 'message-end'])
     const d = events.map(json)
     expect(d[2]).toEqual({ type: 'content-delta', index: 0, delta: { message: { content: { text: generateWords(2)[0] } } } })
-    expect(d[5]).toEqual({ type: 'message-end', delta: { finish_reason: 'COMPLETE', usage } })
+    expect(d[5]).toEqual({ type: 'message-end', delta: { finish_reason: 'MAX_TOKENS', usage } })
   })
 })
 
@@ -274,13 +278,13 @@ describe('base and control routes', () => {
   it('echo reports method, raw url, headers and body digest', async () => {
     const payload = '{"hello":"world"}'
     const res = await fetch(`${mock.url}/__echo/some/path?x=1&y=%20`, {
-      method: 'PUT', headers: { 'X-Custom': 'Value', 'content-type': 'application/json' }, body: payload,
+      method: 'PUT', headers: { 'X-Custom': 'Value', 'content-type': 'application/json' }, body: payload
     })
     expect(res.status).toBe(200)
     const echo: unknown = await res.json()
     expect(echo).toMatchObject({
       method: 'PUT', url: '/__echo/some/path?x=1&y=%20', bodyBytes: payload.length,
-      bodySha256: createHash('sha256').update(payload).digest('hex'),
+      bodySha256: createHash('sha256').update(payload).digest('hex')
     })
     expect(get(echo, 'headers.x-custom')).toBe('Value')
     const head = await fetch(`${mock.url}/__echo/h`, { method: 'HEAD' })

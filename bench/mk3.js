@@ -1,0 +1,119 @@
+#!/usr/bin/env node
+// mk3 translation costs, two ways that a shared machine cannot blur much:
+//   1. CPU of the translation functions alone (dist/translate), per request: a 1 KB OpenAI chat
+//      request parsed and translated for Anthropic, and the provider's 1 KB answer translated
+//      back, against the passthrough that does neither; and per stream event.
+//   2. Time to first byte of a stream through agnet, translated (an Anthropic mk3 model) and
+//      passed through (an OpenAI model), both served by the same mock process, requests
+//      alternating one by one so both see the same machine.
+// The end-to-end CPU per request is `npm run bench:ab` (variants pass-1k and mk3-1k).
+// usage: node bench/mk3.js [--iterations 50000] [--streams 300]
+import path from 'node:path'
+import fs from 'node:fs'
+import http from 'node:http'
+import { fileURLToPath } from 'node:url'
+import YAML from 'yaml'
+import { parseArgs } from './lib/args.js'
+import { describeMachine } from './lib/machine.js'
+import { startNode, stopAll } from './lib/children.js'
+import { KB_REQUEST_BODY } from './scenarios.js'
+import { median } from './report.js'
+import { translateChatBody } from '../dist/translate/plane.js'
+import { ANTHROPIC } from '../dist/translate/registry.js'
+import { SseTranslatingReader } from '../dist/translate/sse.js'
+
+const HERE = path.dirname(fileURLToPath(import.meta.url))
+const REPO = path.resolve(HERE, '..')
+const args = parseArgs(process.argv.slice(2))
+const ITER = Number(args.iterations ?? 50_000)
+const STREAMS = Number(args.streams ?? 300)
+const KEY = 'agnet_bench_mk3_0123456789abcdef0123'
+
+function cpuUs (fn, n) {
+  const t0 = process.cpuUsage()
+  for (let i = 0; i < n; i++) fn(i)
+  const d = process.cpuUsage(t0)
+  return (d.user + d.system) / n
+}
+
+function micro () {
+  const raw = Buffer.from(KB_REQUEST_BODY)
+  const plan = { translator: ANTHROPIC, runtimeModel: 'claude-3-5-haiku-latest' }
+  const text = 'agnet routes tokens across regions while latency stays low. '.repeat(14).trim()
+  const native = Buffer.from(JSON.stringify({ id: 'msg_kb', type: 'message', role: 'assistant', model: 'claude-3-5-haiku-latest', content: [{ type: 'text', text }], stop_reason: 'end_turn', stop_sequence: null, usage: { input_tokens: 230, output_tokens: 210 } }))
+  const whole = () => {
+    const up = translateChatBody(raw, plan, '/v1/chat/completions')
+    const answer = JSON.stringify(ANTHROPIC.response(JSON.parse(native.toString('utf8')), 1700000000, 'claude-3-5-haiku-latest'))
+    return up.body.length + answer.length
+  }
+  const events = ['event: message_start\ndata: {"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","model":"claude-3-5-haiku-latest","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":230,"output_tokens":1}}}\n\n']
+  for (let i = 0; i < 100; i++) events.push(`event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":" word${i}"}}\n\n`)
+  events.push('event: message_delta\ndata: {"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":100}}\n\n', 'event: message_stop\ndata: {"type":"message_stop"}\n\n')
+  const chunks = events.map(e => Buffer.from(e))
+  const stream = () => {
+    const r = new SseTranslatingReader(ANTHROPIC.stream({ rest: '', body: Buffer.alloc(0), stream: true, includeUsage: true }, 1700000000, 'm'))
+    let n = 0
+    for (const c of chunks) n += r.push(c).length
+    return n + r.end().length
+  }
+  cpuUs(whole, ITER / 5) // warm
+  cpuUs(stream, ITER / 50)
+  const rounds = []
+  for (let k = 0; k < 5; k++) rounds.push({ whole: cpuUs(whole, ITER), perEvent: cpuUs(stream, ITER / 20) / chunks.length })
+  return { requestBytes: raw.length, answerBytes: native.length, wholeUs: median(rounds.map(r => r.whole)), perEventUs: median(rounds.map(r => r.perEvent)), rounds }
+}
+
+function firstByte (port, model) {
+  return new Promise((resolve, reject) => {
+    const body = JSON.stringify({ model, stream: true, messages: [{ role: 'user', content: 'hello' }] })
+    const t0 = process.hrtime.bigint()
+    const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: `/demo/models/${model}/v1/chat/completions`, headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, res => {
+      if (res.statusCode !== 200) reject(new Error(`${model}: ${res.statusCode}`))
+      res.once('data', () => { resolve(Number(process.hrtime.bigint() - t0) / 1e6) })
+      res.resume()
+    })
+    req.on('error', reject)
+    req.end(body)
+  })
+}
+
+async function ttfb (dir) {
+  const config = {
+    version: 1,
+    server: { accessLog: false },
+    users: [{ name: 'b', apiKeys: [{ name: 'k', value: KEY }] }],
+    workspaces: [{
+      name: 'demo',
+      members: [{ user: 'b', role: 'member' }],
+      integrations: [{ name: 'oai', provider: 'openai', baseUrl: 'mock://', apiKey: 'x' }, { name: 'ant', provider: 'anthropic', baseUrl: 'mock://', apiKey: 'x' }],
+      models: [
+        { name: 'pass', runtime: { type: 'openai', model: 'gpt-4o-mini' }, integrationConnections: ['oai'], deployments: [{ region: 'us-pdx-1' }] },
+        { name: 'mk3', runtime: { type: 'anthropic', model: 'claude-3-5-haiku-latest', generation: 'mk3' }, integrationConnections: ['ant'], deployments: [{ region: 'us-pdx-1' }] }
+      ]
+    }]
+  }
+  const file = path.join(dir, 'mk3.yaml')
+  fs.writeFileSync(file, YAML.stringify(config))
+  const child = startNode('agnet-mk3', [path.join(REPO, 'dist/cli/main.js'), 'serve', '--config', file, '--port', '0', '--host', '127.0.0.1'], { dir })
+  const m = await child.waitFor(/"msg":"agnet listening"/, { timeoutMs: 120_000, pollMs: 2 })
+  const port = JSON.parse(m.input).port
+  for (let i = 0; i < 50; i++) { await firstByte(port, 'pass'); await firstByte(port, 'mk3') }
+  const pass = []
+  const mk3 = []
+  for (let i = 0; i < STREAMS; i++) {
+    // Alternate which goes first so neither always follows the other.
+    if (i % 2 === 0) { pass.push(await firstByte(port, 'pass')); mk3.push(await firstByte(port, 'mk3')) } else { mk3.push(await firstByte(port, 'mk3')); pass.push(await firstByte(port, 'pass')) }
+  }
+  await stopAll()
+  return { passMs: median(pass), mk3Ms: median(mk3), ratio: median(mk3) / median(pass), n: STREAMS }
+}
+
+const dir = path.join(HERE, 'results', 'tmp', `mk3-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, 'Z')}`)
+fs.mkdirSync(dir, { recursive: true })
+const machine = describeMachine(REPO)
+const m = micro()
+console.log(`mk3 bench: ${machine.cores} × ${machine.cpuModel}, Node ${machine.node}, commit ${machine.commitShort}`)
+console.log(`translation functions: ${m.requestBytes} B request + ${m.answerBytes} B answer, translated both ways: ${m.wholeUs.toFixed(2)} µs CPU per request (median of 5 × ${ITER}); stream: ${m.perEventUs.toFixed(2)} µs CPU per event`)
+const t = await ttfb(dir)
+console.log(`stream time to first byte through agnet, median of ${t.n} each, alternating: passthrough ${t.passMs.toFixed(3)} ms, translated ${t.mk3Ms.toFixed(3)} ms, ratio ${t.ratio.toFixed(3)} (target ≤ 1.10)`)
+fs.writeFileSync(path.join(dir, 'mk3.json'), JSON.stringify({ machine, micro: m, ttfb: t }, null, 2))

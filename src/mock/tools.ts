@@ -1,0 +1,64 @@
+// Tool calls for the mock providers. When a request offers tools and the conversation is not
+// answering one already, the mock calls a tool, as a model asked to use tools would: the
+// forced one, else the first. Its arguments are built from the tool's JSON Schema, so a
+// client can parse them against its own declaration.
+import { isRecord } from './context.js'
+
+/** A tool a request offers, whatever the provider's way of declaring it. */
+export interface OfferedTool {
+  name: string
+  schema: unknown
+}
+
+export interface MockToolCall {
+  name: string
+  args: Record<string, unknown>
+  /** The arguments as JSON text, as they are streamed. */
+  json: string
+  /** Output tokens the call is billed: a token per 4 characters of its arguments, at least 1. */
+  outputTokens: number
+}
+
+/** Characters of arguments per streamed delta: small, so a call arrives in many deltas. */
+export const ARGUMENT_DELTA_CHARS = 6
+
+function sample (schema: unknown, depth: number): unknown {
+  if (!isRecord(schema) || depth > 4) return null
+  if (Array.isArray(schema['enum']) && schema['enum'].length > 0) return schema['enum'][0]
+  switch (schema['type']) {
+    case 'string': return 'agnet'
+    case 'integer':
+    case 'number': return 1
+    case 'boolean': return true
+    case 'array': return [sample(schema['items'], depth + 1)]
+    case 'object': return sampleObject(schema, depth + 1)
+    default: return isRecord(schema['properties']) ? sampleObject(schema, depth + 1) : null
+  }
+}
+
+function sampleObject (schema: Record<string, unknown>, depth: number): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  const props = isRecord(schema['properties']) ? schema['properties'] : {}
+  for (const name of Object.keys(props)) out[name] = sample(props[name], depth)
+  return out
+}
+
+export function makeToolCall (tool: OfferedTool): MockToolCall {
+  const args = isRecord(tool.schema) ? sampleObject(tool.schema, 0) : {}
+  const json = JSON.stringify(args)
+  return { name: tool.name, args, json, outputTokens: Math.max(1, Math.ceil(json.length / 4)) }
+}
+
+/** The arguments JSON cut into small pieces. */
+export function argumentDeltas (json: string): string[] {
+  const out: string[] = []
+  for (let i = 0; i < json.length; i += ARGUMENT_DELTA_CHARS) out.push(json.slice(i, i + ARGUMENT_DELTA_CHARS))
+  return out
+}
+
+/** The tool to call: `forced` when named and offered, else the first; null when none is offered. */
+export function chooseTool (tools: readonly OfferedTool[], forced: string | null): MockToolCall | null {
+  if (tools.length === 0) return null
+  const tool = (forced !== null ? tools.find(t => t.name === forced) : undefined) ?? tools[0] as OfferedTool
+  return makeToolCall(tool)
+}
