@@ -153,17 +153,21 @@ export class RunPlane implements ExchangeOwner<RequestState> {
     }
     s.translation = result
     s.body = result.request.body
-    this.attempt(s)
+    this.admit(s)
   }
 
   private readonly bodyReady = (s: RequestState, body: BodyPlan, bytes: number): void => {
     s.body = body
     if (bytes >= 0) s.bytesIn = bytes
     if (s.done) return
+    this.admit(s)
+  }
+
+  // Admission: after the body, translated or not, so the usage stage can read the answer
+  // length it asks for.
+  private admit (s: RequestState): void {
     const model = s.model
     if (model === null) return
-
-    // Admission.
     const admission = admitUsage(s.runtime.usage, model, s, this.services.usage)
     if (admission instanceof Promise) {
       admission.then(a => { this.afterAdmission(s, a) }, err => { this.fail(s, new EdgeError('INTERNAL_ERROR', undefined, { cause: err })) })

@@ -72,6 +72,6 @@ describe('README numbers', () => {
     expect(perRequest).toBe(19)
     const refusedAt = Math.ceil(200 / perRequest) + 1
     expect(served200 + 1).toBe(refusedAt)
-    expect(readme).toContain(`(3\ntokens, and the mock's ${perRequest - 3}-token answer: ${perRequest} a request), the ${refusedAt}th request in a minute is refused.`)
+    expect(readme.replace(/\s+/g, ' ')).toContain(`each request uses ${perRequest} tokens, so the first ${refusedAt - 1} requests of a minute pass (the ${refusedAt - 1}th crosses the limit and completes) and the ${refusedAt}th is the first one refused`)
   })
 })
