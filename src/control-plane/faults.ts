@@ -5,6 +5,7 @@
 // configured at all) there is nobody to be admin: changes are accepted from loopback only,
 // since a fault takes traffic down for every caller, and refused with 401 from elsewhere.
 import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { Logger } from 'pino'
 import type { Principal } from '../core/identity.js'
 import type { Runtime } from '../core/runtime.js'
 import type { FaultInput } from '../core/faults.js'
@@ -32,7 +33,7 @@ function visible (principal: Principal, rt: Runtime, f: FaultView): boolean {
   return workspacesTouched(f.spec, rt).some(w => principal.workspaces?.has(w) === true)
 }
 
-export function registerFaultRoutes (app: FastifyInstance, faults: FaultServices): void {
+export function registerFaultRoutes (app: FastifyInstance, faults: FaultServices, logger: Logger): void {
   app.get('/network/faults', async (req) => {
     const { principal, runtime } = cpState(req)
     return { faults: faults.list().filter(f => visible(principal, runtime, f)) }
@@ -58,7 +59,7 @@ export function registerFaultRoutes (app: FastifyInstance, faults: FaultServices
     if (faults.has(name) === 'config') throw new EdgeError('FAULT_DECLARED_IN_CONFIG', `Fault "${name}" is declared in the config (network.faults); change it there.`)
     const existed = faults.has(name) === 'api'
     const view = faults.put(spec)
-    req.log.info({ fault: name, effect: spec.effect, by: principal.subject }, 'network fault set')
+    logger.info({ fault: name, effect: spec.effect, by: principal.subject }, 'network fault set')
     return await reply.code(existed ? 200 : 201).send(view)
   })
 
@@ -70,6 +71,7 @@ export function registerFaultRoutes (app: FastifyInstance, faults: FaultServices
     requireAdmin(req, principal, workspacesTouched(f.spec, runtime))
     if (f.source === 'config') throw new EdgeError('FAULT_DECLARED_IN_CONFIG', `Fault "${name}" is declared in the config (network.faults); remove it there.`)
     faults.remove(name)
+    logger.info({ fault: name, by: principal.subject }, 'network fault removed')
     return { deleted: [name] }
   })
 
@@ -78,6 +80,8 @@ export function registerFaultRoutes (app: FastifyInstance, faults: FaultServices
     const asked = typeof req.query.names === 'string' && req.query.names !== '' ? req.query.names.split(',') : null
     const targets = faults.list().filter(f => f.source === 'api' && (asked === null || asked.includes(f.name)))
     requireAdmin(req, principal, [...new Set(targets.flatMap(f => workspacesTouched(f.spec, runtime)))])
-    return { deleted: faults.clear(targets.map(f => f.name)) }
+    const deleted = faults.clear(targets.map(f => f.name))
+    if (deleted.length > 0) logger.info({ faults: deleted, by: principal.subject }, 'network faults removed')
+    return { deleted }
   })
 }

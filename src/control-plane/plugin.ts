@@ -63,7 +63,7 @@ const controlPlaneRoutes: FastifyPluginAsync<ControlPlaneDeps> = async (app, dep
   registerLocationRoutes(app)
   registerConfigurationRoutes(app)
   registerRoutingRoutes(app, deps.services.routing, deps.services.faults)
-  registerFaultRoutes(app, deps.services.faults)
+  registerFaultRoutes(app, deps.services.faults, logger)
 }
 
 /** Registers the control plane on the app's Fastify instance (one line in src/app.ts). */
