@@ -84,14 +84,27 @@ const CLIENT = `
     return Object.keys(byT).map(Number).sort(function (x, y) { return x - y; }).map(function (t) { return byT[t]; });
   }
 
-  function decorate (u) {
+  function shade (u) {
     var ctx = u.ctx, top = u.bbox.top, h = u.bbox.height;
     ctx.save();
     phases.forEach(function (p, i) {
       var x0 = u.valToPos(p.start, 'x', true), x1 = u.valToPos(p.end, 'x', true);
       ctx.fillStyle = PHASE_BG[i % 2]; ctx.fillRect(x0, top, x1 - x0, h);
-      ctx.fillStyle = '#374151'; ctx.font = (11 * devicePixelRatio) + 'px sans-serif';
-      ctx.fillText(p.name, x0 + 4 * devicePixelRatio, top + 12 * devicePixelRatio);
+    });
+    ctx.restore();
+  }
+
+  function decorate (u) {
+    var ctx = u.ctx, top = u.bbox.top, h = u.bbox.height;
+    ctx.save();
+    ctx.font = (11 * devicePixelRatio) + 'px sans-serif';
+    phases.forEach(function (p, i) {
+      var x0 = u.valToPos(p.start, 'x', true), x1 = u.valToPos(p.end, 'x', true);
+      ctx.strokeStyle = 'rgba(55,65,81,0.35)'; ctx.lineWidth = devicePixelRatio;
+      ctx.beginPath(); ctx.moveTo(x0, top); ctx.lineTo(x0, top + h); ctx.stroke();
+      ctx.fillStyle = 'rgba(255,255,255,0.8)'; ctx.fillRect(x0 + 2 * devicePixelRatio, top + 2 * devicePixelRatio, ctx.measureText(p.name).width + 6 * devicePixelRatio, 14 * devicePixelRatio);
+      ctx.fillStyle = '#111827';
+      ctx.fillText(p.name, x0 + 5 * devicePixelRatio, top + 13 * devicePixelRatio);
     });
     R.faults.forEach(function (f) {
       [[f.start, 'start'], [f.end, 'end']].forEach(function (m) {
@@ -108,11 +121,12 @@ const CLIENT = `
   function chart (el, title, xs, series, opts) {
     var width = Math.min(1100, el.clientWidth || 900);
     var o = {
-      title: title, width: width, height: 240,
-      scales: { x: { time: false }, y: opts.y || {} },
+      title: title, width: width, height: 220,
+      legend: { live: false },
+      scales: { x: { time: false, range: [0, R.durationMs / 1000] }, y: opts.y || {} },
       axes: [{ label: 'seconds' }, { label: opts.label || '' }],
       series: [{}].concat(series.map(function (s) { return { label: s.label, stroke: s.stroke, fill: s.fill, width: 1.5, points: { show: false } }; })),
-      hooks: { drawClear: [decorate] }
+      hooks: { drawClear: [shade], draw: [decorate] }
     };
     return new uPlot(o, [xs].concat(series.map(function (s) { return s.data; })), el);
   }

@@ -111,7 +111,6 @@ export async function runScenario (s: Scenario, o: RunOptions): Promise<Scenario
     if (ours.length > 0) await faults.clear(ours).catch(() => [])
     for (let i = 0; i < s.phases.length && !o.signal.aborted; i++) {
       const p = s.phases[i] as (typeof s.phases)[number]
-      const startMs = gen.now()
       const wanted = new Set(p.faults.map(f => f.name))
       const gone = [...open.keys()].filter(n => !wanted.has(n))
       if (gone.length > 0) {
@@ -131,6 +130,10 @@ export async function runScenario (s: Scenario, o: RunOptions): Promise<Scenario
         open.set(f.name, w)
         faultWindows.push(w)
       }
+      // A phase starts once its faults are in force; the previous one ends there.
+      const startMs = gen.now()
+      const prev = phases[phases.length - 1]
+      if (prev !== undefined) prev.endMs = startMs
       o.log(`phase ${p.name} (${p.durationMs / 1000}s)${p.faults.length === 0 ? '' : `: faults ${p.faults.map(f => f.name).join(', ')}`}`)
       gen.setLoad({ rate: p.rate ?? (p.connections === null ? s.rate : null), connections: p.connections ?? (p.rate === null && s.rate === null ? s.connections : null) })
       await sleep(Math.max(0, p.durationMs - (gen.now() - startMs)), o.signal)
