@@ -98,6 +98,7 @@ const CLIENT = `
     var ctx = u.ctx, top = u.bbox.top, h = u.bbox.height;
     ctx.save();
     ctx.font = (11 * devicePixelRatio) + 'px sans-serif';
+    ctx.textAlign = 'left'; ctx.textBaseline = 'alphabetic';
     phases.forEach(function (p, i) {
       var x0 = u.valToPos(p.start, 'x', true), x1 = u.valToPos(p.end, 'x', true);
       ctx.strokeStyle = 'rgba(55,65,81,0.35)'; ctx.lineWidth = devicePixelRatio;

@@ -160,10 +160,11 @@ export const RECOVER_RATIO = 0.9
  * The first time t ≥ from from which every 1 s window (sliding by 100 ms) up to `until`
  * satisfies `ok`; null if none. Windows without requests neither pass nor fail.
  */
-function sustained (samples: readonly Sample[], from: number, until: number, ok: (inWindow: Sample[]) => boolean | null): number | null {
+function sustained (samples: readonly Sample[], from: number, until: number, ok: (inWindow: Sample[]) => boolean | null, firstOnly = false): number | null {
   const verdicts: Array<[number, boolean]> = []
   for (let w = from; w + WINDOW_MS <= until + 1e-6; w += STEP_MS) {
     const v = ok(samples.filter(s => s.t >= w && s.t < w + WINDOW_MS))
+    if (v === true && firstOnly) return w
     if (v !== null) verdicts.push([w, v])
   }
   let found: number | null = null
@@ -191,7 +192,7 @@ export function shiftOf (samples: readonly Sample[], fault: FaultWindow, runEndM
       const ok = w.filter(success)
       if (ok.length === 0) return null
       return ok.filter(s => s.region !== null && affected.has(s.region)).length / ok.length >= baseline * RECOVER_RATIO
-    })
+    }, true)
   }
   return {
     affected: true,

@@ -32,6 +32,12 @@ describe('shiftOf', () => {
     expect(r.timeToRecoverMs).toBe(4900)
   })
 
+  it('counts the traffic back the first time its share returns, even if routing moves it again later', () => {
+    const samples = run().map(x => x.t >= 17_000 && x.t < 18_000 ? { ...x, region: 'eu-lon-1' } : x)
+    const r = shiftOf(samples, { name: 'f', effect: 'down', startMs: 5000, endMs: 10_000, regions: ['eu-fra-1'] }, 20_000)
+    expect(r.timeToRecoverMs).toBe(4900)
+  })
+
   it('says an origin not served by the fault\'s regions is not affected', () => {
     const r = shiftOf(run(), { name: 'f', effect: 'down', startMs: 5000, endMs: 10_000, regions: ['us-pdx-1'] }, 20_000)
     expect(r).toMatchObject({ affected: false, timeToShiftMs: null })
