@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { startGateway, type TestGateway } from '../helpers/gateway.js'
 import { startTunableMock, type TunableMock } from '../helpers/tunable-mock.js'
+import { runCli } from '../helpers/cli.js'
 
 const ADMIN = 'agnet_test_fault_admin_0123456789'
 const MEMBER = 'agnet_test_fault_member_012345678'
@@ -287,6 +288,25 @@ describe('the /v0/network/faults API', () => {
     expect(names).toEqual(['keep'])
     expect((await gw.rewrite(yaml)).ok).toBe(true)
   })
+})
+
+describe('agnet chaos', () => {
+  it('adds, lists and clears faults over the HTTP API; a bad flag is exit 2 naming it', async () => {
+    const add = await runCli(['chaos', 'add', 'cli-down', '--region', 'eu-fra-1', '--workspace', 'acme', '--effect', 'down', '--ttl', '60', '--url', gw.url, '--api-key', ADMIN])
+    expect(add.code, add.stderr).toBe(0)
+    expect(add.stdout).toMatch(/^fault cli-down \(down\) on \d+ deployment\(s\): acme\/down\/a/)
+    const list = await runCli(['chaos', 'list', '--json', '--url', gw.url, '--api-key', ADMIN])
+    expect(JSON.parse(list.stdout)).toMatchObject([{ name: 'cli-down', source: 'api', spec: { effect: 'down', ttl: 60 } }])
+    const member = await runCli(['chaos', 'add', 'x', '--workspace', 'acme', '--effect', 'down', '--url', gw.url, '--api-key', MEMBER])
+    expect(member.code).toBe(1)
+    expect(member.stderr).toMatch(/403 Changing this fault needs the admin role/)
+    const bad = await runCli(['chaos', 'add', 'x', '--workspace', 'acme', '--effect', 'errors', '--rate', 'lots', '--url', gw.url, '--api-key', ADMIN])
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toMatch(/--rate must be a number/)
+    const clear = await runCli(['chaos', 'clear', '--url', gw.url, '--api-key', ADMIN])
+    expect(clear.stdout).toMatch(/cleared cli-down/)
+    expect((await api('GET', '/v0/network/faults')).json).toEqual({ faults: [] })
+  }, 120_000)
 })
 
 describe('faults declared in the config', () => {
