@@ -297,16 +297,13 @@ describe('agnet chaos', () => {
     expect(add.stdout).toMatch(/^fault cli-down \(down\) on \d+ deployment\(s\): acme\/down\/a/)
     const list = await runCli(['chaos', 'list', '--json', '--url', gw.url, '--api-key', ADMIN])
     expect(JSON.parse(list.stdout)).toMatchObject([{ name: 'cli-down', source: 'api', spec: { effect: 'down', ttl: 60 } }])
-    const member = await runCli(['chaos', 'add', 'x', '--workspace', 'acme', '--effect', 'down', '--url', gw.url, '--api-key', MEMBER])
-    expect(member.code).toBe(1)
-    expect(member.stderr).toMatch(/403 Changing this fault needs the admin role/)
     const bad = await runCli(['chaos', 'add', 'x', '--workspace', 'acme', '--effect', 'errors', '--rate', 'lots', '--url', gw.url, '--api-key', ADMIN])
     expect(bad.code).toBe(2)
     expect(bad.stderr).toMatch(/--rate must be a number/)
     const clear = await runCli(['chaos', 'clear', '--url', gw.url, '--api-key', ADMIN])
     expect(clear.stdout).toMatch(/cleared cli-down/)
     expect((await api('GET', '/v0/network/faults')).json).toEqual({ faults: [] })
-  }, 120_000)
+  }, 300_000)
 })
 
 describe('faults declared in the config', () => {

@@ -39,7 +39,7 @@ workspaces:
           - { name: fra, region: eu-fra-1, url: "${fra.url}" }
           - { name: lon, region: eu-lon-1, url: "${lon.url}" }
 `)
-}, 60_000)
+}, 180_000)
 
 afterAll(async () => {
   await gw.close()
@@ -120,7 +120,7 @@ describe('a scenario run', () => {
     expect(j.generator.origins.DE?.asked).toBe(10)
     expect(await faultsNow()).toEqual([])
     expect(existsSync(report)).toBe(true)
-  }, 120_000)
+  }, 300_000)
 
   it('draws the report in headless Chromium: charts, phases labelled, no console error, nothing fetched', async () => {
     const report = join(dir, 'outage.html')
@@ -158,7 +158,7 @@ describe('a scenario run', () => {
     } finally {
       await browser.close()
     }
-  }, 120_000)
+  }, 300_000)
 
   it('fails (exit 1) when an expectation is not met, and says which', async () => {
     const r = await runCli(['loadtest', '--scenario', scenario('miss', OUTAGE.replace('eu-fra-1: ">0"', 'us-pdx-1: ">=0.9"').replace('origins: [DE, US]', 'origins: [DE, US]\n# model m has no us-pdx-1 deployment: checked against the gateway')), '--url', gw.url, '--api-key', KEY])
@@ -167,7 +167,7 @@ describe('a scenario run', () => {
     expect(miss.code).toBe(1)
     expect(miss.stdout).toMatch(/✗ steady DE: rateLimited >=0\.5 \(got 0\.0%\)/)
     expect(miss.stdout).toMatch(/FAIL: 1 expectation\(s\) not met/)
-  }, 120_000)
+  }, 300_000)
 
   it('never passes when every request failed, even without expectations', async () => {
     const r = await runCli(['loadtest', '--scenario', scenario('all-fail', `workspace: w
@@ -183,20 +183,20 @@ phases:
     expect(r.code).toBe(1)
     expect(r.stdout).toMatch(/FAIL: every request failed: .*\d+ × 500/)
     expect(await faultsNow()).toEqual([])
-  }, 120_000)
+  }, 300_000)
 
   it('refuses a wrong key before any load (exit 2)', async () => {
     const r = await runCli(['loadtest', '--scenario', scenario('outage', OUTAGE), '--url', gw.url, '--api-key', 'agnet_wrong_key_0123456789abcdef'])
     expect(r.code).toBe(2)
     expect(r.stderr).toMatch(/refused the credential \(401/)
     expect(fra.requests + lon.requests).toBe(0)
-  }, 60_000)
+  }, 180_000)
 
   it('refuses a dead gateway (exit 2)', async () => {
     const r = await runCli(['loadtest', '--scenario', scenario('outage', OUTAGE), '--url', 'http://127.0.0.1:9', '--api-key', KEY])
     expect(r.code).toBe(2)
     expect(r.stderr).toMatch(/cannot be reached/)
-  }, 60_000)
+  }, 180_000)
 
   it.each([
     ['an unknown region', OUTAGE.replace('region: eu-fra-1', 'region: eu-par-1'), /bad\.yaml:12: phases\.fra-down\.faults\.fra-out\.region: unknown region "eu-par-1"; valid regions of w\/m: eu-fra-1, eu-lon-1/],
@@ -209,7 +209,7 @@ phases:
     expect(r.stderr).toMatch(message)
     expect(fra.requests + lon.requests).toBe(0)
     expect(await faultsNow()).toEqual([])
-  }, 60_000)
+  }, 180_000)
 
   it('Ctrl-C stops the run and clears the faults it set (exit 2)', async () => {
     const run = spawnCli(['loadtest', '--scenario', scenario('long', `workspace: w
@@ -228,5 +228,5 @@ phases:
     expect(await run.exited).toBe(2)
     expect(run.stderr()).toMatch(/interrupted/)
     expect(await faultsNow()).toEqual([])
-  }, 120_000)
+  }, 300_000)
 })
