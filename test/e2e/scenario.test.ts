@@ -201,7 +201,7 @@ phases:
   it.each([
     ['an unknown region', OUTAGE.replace('region: eu-fra-1', 'region: eu-par-1'), /bad\.yaml:12: phases\.fra-down\.faults\.fra-out\.region: unknown region "eu-par-1"; valid regions of w\/m: eu-fra-1, eu-lon-1/],
     ['an unknown effect', OUTAGE.replace('effect: down', 'effect: meltdown'), /bad\.yaml:12:\d+: phases\[1\]\.faults\[0\]\.effect: unknown effect "meltdown"; valid effects: down, reset/],
-    ['an unknown phase', OUTAGE.replace('  fra-down: {', '  fra-dwn: {'), /bad\.yaml:17:3: expect\.fra-dwn: unknown phase "fra-dwn"; valid phases: steady, fra-down, recovered/],
+    ['an unknown phase', OUTAGE.replace('  fra-down:  {', '  fra-dwn:  {'), /bad\.yaml:17:3: expect\.fra-dwn: unknown phase "fra-dwn"; valid phases: steady, fra-down, recovered/],
     ['an unknown deployment', OUTAGE.replace('region: eu-fra-1, effect', 'deployment: frankfurt, effect'), /bad\.yaml:12: .*deployment: unknown deployment "frankfurt"; valid deployments of w\/m: fra, lon/]
   ])('refuses %s with exit 2, the file, line, field and valid values, before any load', async (_what, text, message) => {
     const r = await runCli(['loadtest', '--scenario', scenario('bad', text), '--url', gw.url, '--api-key', KEY])
