@@ -9,7 +9,7 @@ const CONFIG_INPUT = `${SRC}config/(schema|defaults|problems|source-map|manifest
 const CONFIG_BUILD = `${SRC}config/(compile|store|reload-guard)\\.ts$`
 const UTIL = `${SRC}observability/(format|logger|line-writer)\\.ts$`
 const OBSERVERS = `${SRC}observability/(access-log|metrics)\\.ts$`
-const STAGES = `${SRC}(auth|access|routing|usage|proxy)/`
+const STAGES = `${SRC}(auth|access|routing|usage|proxy|faults)/`
 const PLANES = `${SRC}(run-plane|control-plane|playground)/`
 const APP = `${SRC}app\\.ts$`
 const TOOLS = `${SRC}((cli|loadtest|mock)/|server\\.ts$)`
@@ -46,9 +46,9 @@ module.exports = {
     },
     {
       name: 'stages-import-down-and-own-folder',
-      comment: 'A stage (auth, access, routing, usage, proxy) imports core, config input, utilities and its own folder: never another stage, a plane, the app or a tool.',
+      comment: 'A stage (auth, access, routing, usage, proxy, faults) imports core, config input, utilities and its own folder: never another stage, a plane, the app or a tool.',
       severity: 'error',
-      from: { path: `${SRC}(auth|access|routing|usage|proxy)/` },
+      from: { path: `${SRC}(auth|access|routing|usage|proxy|faults)/` },
       to: { path: SRC, pathNot: [CORE, CONFIG_INPUT, UTIL, `${SRC}$2/`] }
     },
     {

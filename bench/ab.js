@@ -62,7 +62,8 @@ const CASES = OPTS.versus !== null
   { name: 'routed', server: 'small', model: 'routed' },
   { name: 'metered', server: 'small', model: 'metered' },
   { name: 'big-single', server: 'big', model: 'single' },
-  { name: 'big-routed', server: 'big', model: 'routed' }
+  { name: 'big-routed', server: 'big', model: 'routed' },
+  { name: 'fault-elsewhere', server: 'faulted', model: 'single' }
     ]
 /** The questions: `with` ÷ `without`, and the target of the issue that asks it. */
 const COMPARISONS = OPTS.versus !== null
@@ -71,7 +72,8 @@ const COMPARISONS = OPTS.versus !== null
   { what: 'routing among 4 regions × 3 deployments (policies, latency) vs one deployment', with: 'routed', without: 'single', target: 0.95, issue: 4 },
   { what: 'the routed model in a config of 1,000 models vs one deployment in it', with: 'big-routed', without: 'big-single', target: 0.95, issue: 4 },
   { what: 'the routed model in a config of 1,000 models vs one deployment in a small config', with: 'big-routed', without: 'single', target: 0.95, issue: 4 },
-  { what: 'maxToken accounting (memory store) vs the same routed model without it', with: 'metered', without: 'routed', target: 0.9, issue: 5 }
+  { what: 'maxToken accounting (memory store) vs the same routed model without it', with: 'metered', without: 'routed', target: 0.9, issue: 5 },
+  { what: 'a network fault in force on another model (fault table looked up) vs no fault', with: 'fault-elsewhere', without: 'single', target: 0.99, issue: 14 }
     ]
 
 function load (url, duration, connections = OPTS.conns) {

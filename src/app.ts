@@ -23,6 +23,8 @@ import { isControlPlanePath, registerControlPlane } from './control-plane/plugin
 import { GatewayMetrics, composeObservers, registerMetricsRoute } from './observability/metrics.js'
 import { registerPlayground } from './playground/routes.js'
 import { registerControlAccessLog } from './observability/control-access-log.js'
+import { FaultServices } from './faults/registry.js'
+import { registerFaultMetrics } from './faults/metrics.js'
 
 export interface AppOptions {
   logger?: Logger
@@ -60,12 +62,14 @@ export async function buildApp (store: ConfigStore, opts: AppOptions = {}): Prom
     identity: new IdentityServices(),
     routing: new RoutingServices({ logger }),
     usage: new UsageServices({ logger, now: opts.usageClock }),
+    faults: new FaultServices(logger),
     observe: composeObservers(metrics, opts.observe ?? null),
     observeStream: metrics === null ? null : metrics.streamOpened
   }
   const runPlane = new RunPlane(() => store.current, services)
   // Health probes and per-deployment stats follow the config across reloads.
   services.routing.attach(store)
+  services.faults.attach(store)
   // Connect the usage store now (bounded wait) so the first requests find Redis ready; a
   // reload that changes usage.redis switches stores on the next limited request.
   await services.usage.start(runtime.usage.store)
@@ -111,8 +115,9 @@ export async function buildApp (store: ConfigStore, opts: AppOptions = {}): Prom
   registerControlAccessLog(fastify, logger, () => store.current.server.accessLog)
   registerMetricsRoute(fastify, metrics)
   if (metrics !== null) registerUsageMetrics(metrics.registry, services.usage)
+  if (metrics !== null) registerFaultMetrics(metrics.registry, services.faults)
   registerPlayground(fastify)
-  registerControlPlane(fastify, store, { logger, identity: services.identity, routing: services.routing })
+  registerControlPlane(fastify, store, { logger, identity: services.identity, routing: services.routing, faults: services.faults })
   registerIdentityRoutes(fastify, store, services.identity)
 
   fastify.setNotFoundHandler((req, reply) => {
@@ -166,6 +171,7 @@ export async function buildApp (store: ConfigStore, opts: AppOptions = {}): Prom
       await fastify.close()
       services.identity.close()
       services.routing.close()
+      services.faults.close()
       await services.usage.close()
       metrics?.close()
       await store.close()

@@ -27,10 +27,11 @@ export function renderExplanation (e: RouteExplanation): string {
   for (const d of e.deployments) {
     rows.push([
       d.rank === null ? '-' : String(d.rank), d.name, d.region, d.verdict.toUpperCase(),
-      `${d.rttMs}ms`, d.ttfbMs === null ? '-' : `${d.ttfbMs}ms`, d.expectedMs === null ? '-' : `${d.expectedMs}ms`, d.reason
+      `${d.rttMs}ms`, d.ttfbMs === null ? '-' : `${d.ttfbMs}ms`, d.expectedMs === null ? '-' : `${d.expectedMs}ms`, (d.faults ?? []).length === 0 ? d.reason : `${d.reason}; FAULT ${d.faults.join(', ')}`
     ])
   }
   lines.push(table(rows))
+  for (const f of e.faults ?? []) lines.push(`INJECTED FAULT ${f.name} (${f.effect}) on ${f.deployments.join(', ')}: simulated by agnet, not a real failure`)
   return lines.join('\n') + '\n'
 }
 

@@ -7,6 +7,7 @@ import type { Command } from 'commander'
 import { runLoadtest, type OriginResult, type Progress } from '../loadtest/run.js'
 import { checkExpectations, loadExpectations, type ExpectationsInput } from '../loadtest/expect.js'
 import { parseHeader, resolveTarget } from './run.js'
+import { scenarioCommand } from './loadtest-scenario.js'
 
 interface LoadtestFlags {
   workspace: string
@@ -25,6 +26,8 @@ interface LoadtestFlags {
   apiKey?: string
   expect?: string
   json?: boolean
+  scenario?: string
+  report?: string
 }
 
 const DEFAULT_BODY = JSON.stringify({ model: 'agnet-loadtest', max_tokens: 16, messages: [{ role: 'user', content: 'Hello from agnet loadtest' }] })
@@ -69,8 +72,10 @@ function writeProgress (p: Progress): void {
 }
 
 export function registerLoadtest (program: Command): void {
-  program.command('loadtest <model>')
-    .description('Load-test a model from simulated origins; report region shares, latency, 429s and errors (exit 1 when --expect is not met).')
+  program.command('loadtest [model]')
+    .description('Load-test a model from simulated origins; report region shares, latency, 429s and errors (exit 1 when --expect is not met). With --scenario, run phases with network faults and expectations per phase.')
+    .option('--scenario <file>', 'YAML scenario: phases, faults and expectations (see config/scenarios/)')
+    .option('--report <file.html>', 'with --scenario: write a self-contained HTML report')
     .option('-w, --workspace <workspace>', 'workspace (env BL_WORKSPACE)', process.env.BL_WORKSPACE ?? 'demo')
     .option('--path <sub-path>', 'sub-path after the model', '/v1/chat/completions')
     .option('-o, --origin <origin>', 'simulated origin: region or country code; repeat or comma-separate for several', collect, [])
@@ -87,8 +92,15 @@ export function registerLoadtest (program: Command): void {
     .option('--api-key <key>', 'credential sent as X-Blaxel-Authorization (env BL_API_KEY, then AGNET_API_KEY)')
     .option('--expect <file>', 'YAML expectations: per origin, region shares and error/429 rates')
     .option('--json', 'print the results as JSON')
-    .action(async (model: string, o: LoadtestFlags) => {
+    .action(async (model: string | undefined, o: LoadtestFlags) => {
       try {
+        if (o.scenario !== undefined) {
+          if (model !== undefined) throw new UsageError('with --scenario the model comes from the scenario file; drop the model argument')
+          process.exitCode = await scenarioCommand({ scenario: o.scenario, url: o.url, apiKey: o.apiKey, json: o.json, report: o.report }, process.env, s => { process.stdout.write(s) }, s => { process.stderr.write(s) })
+          return
+        }
+        if (o.report !== undefined) throw new UsageError('--report needs --scenario')
+        if (model === undefined) throw new UsageError('name the model to load-test, or pass --scenario FILE')
         process.exitCode = await loadtest(model, o)
       } catch (err) {
         if (!(err instanceof UsageError)) throw err
@@ -147,12 +159,17 @@ async function loadtest (model: string, o: LoadtestFlags): Promise<number> {
   if (process.stderr.isTTY) process.stderr.write('\n')
 
   const misses = expectations === null ? [] : checkExpectations(expectations, results)
+  // A run in which nothing succeeded (a wrong key, a dead gateway) never passes.
+  if (results.every(r => r.status2xx === 0)) {
+    const statuses = results.flatMap(r => Object.entries(r.statuses).map(([c, n]) => `${n} × ${c}`).concat(r.transportErrors > 0 ? [`${r.transportErrors} without an answer`] : []))
+    misses.push(`every request failed${statuses.length === 0 ? '' : `: ${statuses.join(', ')}`}`)
+  }
   if (o.json === true) {
-    process.stdout.write(JSON.stringify({ url, results, expectations: expectations === null ? null : { met: misses.length === 0, misses } }, null, 2) + '\n')
+    process.stdout.write(JSON.stringify({ url, results, expectations: expectations === null && misses.length === 0 ? null : { met: misses.length === 0, misses } }, null, 2) + '\n')
   } else {
     process.stdout.write(`${method} ${url}\n`)
     process.stdout.write(formatReport(results))
-    if (expectations !== null) {
+    if (expectations !== null || misses.length > 0) {
       process.stdout.write(misses.length === 0 ? 'expectations: all met\n' : `expectations: ${misses.length} not met\n${misses.map(m => `  ✗ ${m}`).join('\n')}\n`)
     }
   }

@@ -11,6 +11,7 @@ import { registerRun } from './run.js'
 import { registerExplain } from './explain.js'
 import { registerToken } from './token.js'
 import { unknownCommand } from './unknown-command.js'
+import { registerChaos } from './chaos.js'
 
 export function buildCli (): Command {
   const program = new Command()
@@ -27,6 +28,7 @@ export function buildCli (): Command {
   registerRun(program)
   registerExplain(program)
   registerToken(program)
+  registerChaos(program)
   return program
 }
 

@@ -12,6 +12,7 @@ import { compileIdentity } from '../auth/compile.js'
 import { compileNetwork } from '../routing/compile.js'
 import { compileUsage } from '../usage/compile.js'
 import type { DispatcherRegistry } from '../proxy/dispatchers.js'
+import { compileFaults } from '../faults/compile.js'
 
 export interface CompileOptions {
   dispatchers: DispatcherRegistry
@@ -61,7 +62,8 @@ function compileRouting (base: RtRouting, r: ModelInput['routing']): RtRouting {
     budgetMs: parseDuration(r.budget, base.budgetMs),
     replayBodyLimit: parseBytes(r.replayBodyLimit, base.replayBodyLimit),
     ejectAfter: r.ejectAfter ?? base.ejectAfter,
-    ejectForMs: parseDuration(r.ejectFor, base.ejectForMs)
+    ejectForMs: parseDuration(r.ejectFor, base.ejectForMs),
+    retryNonIdempotent: r.retryNonIdempotent ?? base.retryNonIdempotent
   })
 }
 
@@ -248,8 +250,11 @@ export function compileRuntime (loaded: LoadedConfig, opts: CompileOptions): Run
   const identity = compileIdentity(input, ctx)
   const network = compileNetwork(input, regions, workspaces, ctx)
   const usage = compileUsage(input, ctx)
+  const partial = { regions, workspaces, deployments }
+  const faults = problems.length > 0 ? [] : compileFaults(input, partial, ctx)
   if (problems.length > 0) throw new ConfigError(problems)
   return Object.freeze({
+    faults,
     generation: opts.generation ?? 1,
     loadedAt: Date.now(),
     source: loaded.source,

@@ -15,7 +15,7 @@ export const RESERVED_WORKSPACE_NAMES: ReadonlySet<string> = new Set([
 ])
 
 export const DEFAULT_TIMEOUTS = Object.freeze({ connectMs: 10_000, firstByteMs: 300_000, idleMs: 120_000, totalMs: 1_800_000 })
-export const DEFAULT_ROUTING = Object.freeze({ strategy: 'latency' as const, maxAttempts: 3, budgetMs: 60_000, replayBodyLimit: 1024 * 1024, ejectAfter: 3, ejectForMs: 5_000 })
+export const DEFAULT_ROUTING = Object.freeze({ strategy: 'latency' as const, maxAttempts: 3, budgetMs: 60_000, replayBodyLimit: 1024 * 1024, ejectAfter: 3, ejectForMs: 5_000, retryNonIdempotent: false })
 export const DEFAULT_BODY_LIMIT = 32 * 1024 * 1024
 export const DEFAULT_PORT = 8080
 

@@ -2,6 +2,7 @@
 // the validator (AJV compiles it once) and the published JSON Schema (schema/agnet.schema.json).
 // Every field carries a description: the README's config reference is generated from them.
 import { Type, type Static } from '@sinclair/typebox'
+import { Fault } from '../core/faults.js'
 
 const NAME_PATTERN = '^[a-z0-9]([a-z0-9-]{0,47}[a-z0-9])?$'
 
@@ -127,7 +128,8 @@ export const Routing = Type.Object({
   budget: Type.Optional({ ...Duration, description: 'Failover budget: once this long has passed since the request arrived, no other deployment is tried (default 60s). An attempt already running is bounded by the timeouts, not by the budget.' }),
   replayBodyLimit: Type.Optional({ ...ByteSize, description: 'Largest request body kept to replay on failover (default 1MiB).' }),
   ejectAfter: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'Consecutive failures that eject a deployment (default 3).' })),
-  ejectFor: Type.Optional({ ...Duration, description: 'First ejection length; doubles on each repeat (default 5s).' })
+  ejectFor: Type.Optional({ ...Duration, description: 'First ejection length; doubles on each repeat (default 5s).' }),
+  retryNonIdempotent: Type.Optional(Type.Boolean({ description: 'Also move a POST or PATCH to another deployment when the connection breaks or resets after it was sent in full (default false: such a request may already have run, so it is answered 502 UPSTREAM_UNREACHABLE with retryable: true instead of being done twice).' }))
 }, { additionalProperties: false, description: 'How deployments are chosen and failed over.' })
 
 // Blaxel's own enums: a value outside them loads nowhere on Blaxel, so it is a config error
@@ -211,7 +213,8 @@ export const Config = Type.Object({
   regions: Type.Optional(Type.Array(Region, { maxItems: 1000, description: 'The network\'s regions (default: us-pdx-1, us-was-1, eu-lon-1, eu-fra-1).' })),
   network: Type.Optional(Type.Object({
     rtt: Type.Optional(Type.Record(Type.String({ maxLength: 64 }), Type.Record(Type.String({ maxLength: 64 }), Type.Number({ minimum: 0, maximum: 100000 })), { description: 'Simulated round-trip times in ms: rtt[from][to], from a region or a country code; symmetric when one direction is missing.' })),
-    applyDelay: Type.Optional(Type.Boolean({ description: 'Add the simulated RTT as real delay before forwarding, so latency routing can be watched (default false).' }))
+    applyDelay: Type.Optional(Type.Boolean({ description: 'Add the simulated RTT as real delay before forwarding, so latency routing can be watched (default false).' })),
+    faults: Type.Optional(Type.Array(Fault, { maxItems: 1000, description: 'Network faults in force from start-up (see `agnet chaos`); replaced on every reload. Faults added over the HTTP API are kept across reloads and lost on restart.' }))
   }, { additionalProperties: false, description: 'The simulated network between regions and origins.' })),
   defaults: Type.Optional(Type.Object({
     timeouts: Type.Optional(Timeouts),

@@ -17,6 +17,8 @@ import { registerPolicyRoutes } from './policies.js'
 import { registerLocationRoutes } from './locations.js'
 import { registerConfigurationRoutes } from './configuration.js'
 import { registerRoutingRoutes } from './routing.js'
+import { registerFaultRoutes } from './faults.js'
+import type { FaultServices } from '../faults/registry.js'
 
 export const CONTROL_PLANE_PREFIXES = ['/v0', '/api'] as const
 
@@ -30,6 +32,7 @@ export interface ControlPlaneServices {
   readonly logger: Logger
   readonly identity: IdentityServices
   readonly routing: RoutingServices
+  readonly faults: FaultServices
 }
 
 interface ControlPlaneDeps {
@@ -59,7 +62,8 @@ const controlPlaneRoutes: FastifyPluginAsync<ControlPlaneDeps> = async (app, dep
   registerPolicyRoutes(app)
   registerLocationRoutes(app)
   registerConfigurationRoutes(app)
-  registerRoutingRoutes(app, deps.services.routing)
+  registerRoutingRoutes(app, deps.services.routing, deps.services.faults)
+  registerFaultRoutes(app, deps.services.faults, logger)
 }
 
 /** Registers the control plane on the app's Fastify instance (one line in src/app.ts). */

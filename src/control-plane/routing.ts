@@ -4,13 +4,17 @@
 // whatever server.trustOriginHeader says; without it the gateway's own region is used.
 import type { FastifyInstance } from 'fastify'
 import { EdgeError } from '../core/errors.js'
+import type { RtDeployment } from '../core/runtime.js'
+import type { FaultInput } from '../core/faults.js'
 import { decideModelAccess } from '../access/decide.js'
 import { resolveOrigin } from '../routing/network.js'
 import { explainRoute } from '../routing/explain.js'
 import type { RoutingServices } from '../routing/plan.js'
+import type { FaultServices } from '../faults/registry.js'
 import { cpState, requireWorkspace } from './request.js'
 
-export function registerRoutingRoutes (app: FastifyInstance, routing: RoutingServices): void {
+export function registerRoutingRoutes (app: FastifyInstance, routing: RoutingServices, faults: FaultServices): void {
+  const faultsOn = (dep: RtDeployment): FaultInput[] => faults.on(dep)
   app.get<{ Params: { ws: string; model: string }; Querystring: { origin?: string } }>('/routing/:ws/:model', async (req) => {
     const state = cpState(req)
     const ws = requireWorkspace(state, req.params.ws)
@@ -21,6 +25,6 @@ export function registerRoutingRoutes (app: FastifyInstance, routing: RoutingSer
     const asked = typeof req.query.origin === 'string' && req.query.origin !== '' ? req.query.origin : null
     const origin = asked === null ? state.runtime.network.defaultOriginInfo : resolveOrigin(state.runtime.network.origins, asked)
     if (origin === null) throw new EdgeError('BAD_REQUEST', `Unknown origin "${asked ?? ''}": use a region name (${state.runtime.network.regionNames.join(', ')}) or an ISO 3166-1 alpha-2 country code.`)
-    return explainRoute(state.runtime, routing, model, origin)
+    return explainRoute(state.runtime, routing, model, origin, faultsOn)
   })
 }

@@ -23,6 +23,7 @@ export type EdgeErrorCode =
   | 'UPSTREAM_UNREACHABLE'
   | 'UPSTREAM_TIMEOUT'
   | 'METHOD_NOT_ALLOWED'
+  | 'CONFLICT'
   | 'INTERNAL_ERROR'
 
 export interface CatalogueEntry {
@@ -144,6 +145,10 @@ export const CATALOGUE = Object.freeze({
     code: 'UPSTREAM_UNREACHABLE', status: 502, retryable: true, message: 'The connection to the model deployment broke before it answered.',
     action: UPSTREAM_ACTION, doNot: UPSTREAM_DO_NOT, docsUrl: NETWORK_PAGE
   },
+  UPSTREAM_MAY_HAVE_RUN: {
+    code: 'UPSTREAM_UNREACHABLE', status: 502, retryable: true, message: 'The connection to the model deployment broke after the whole request was sent: it may have run there, so it was not sent to another deployment. Retry if doing it twice is safe.',
+    action: 'Retry only if running the request twice is acceptable (a second call may be billed again or repeat tool calls); otherwise check whether the first one took effect.', doNot: 'Do not retry blindly a request with side effects.', docsUrl: NETWORK_PAGE
+  },
   UPSTREAM_PROTOCOL: {
     code: 'UPSTREAM_UNREACHABLE', status: 502, retryable: true, message: 'The model deployment answered something agnet could not relay.',
     action: UPSTREAM_ACTION, doNot: UPSTREAM_DO_NOT, docsUrl: NETWORK_PAGE
@@ -155,6 +160,10 @@ export const CATALOGUE = Object.freeze({
   UPSTREAM_TIMEOUT: {
     code: 'UPSTREAM_TIMEOUT', status: 504, retryable: true, message: 'The model deployment did not answer in time.',
     action: 'Retry later, with a smaller request or a longer timeout on the model (spec.timeouts) if it is legitimately slow.', doNot: 'Do not retry at once; the deployment may still be working on the first request.', docsUrl: NETWORK_PAGE
+  },
+  FAULT_DECLARED_IN_CONFIG: {
+    code: 'CONFLICT', status: 409, retryable: false, message: 'This network fault is declared in the config (network.faults).',
+    action: 'Change or remove the fault in the config file and reload it.', doNot: NOT_RETRYABLE, docsUrl: NETWORK_PAGE
   },
   INTERNAL_ERROR: {
     code: 'INTERNAL_ERROR', status: 500, retryable: true, message: 'agnet failed to handle the request.',

@@ -29,6 +29,8 @@ export interface RequestRecord {
   readonly errorCode: EdgeErrorCode | null
   /** Code of the last upstream failure. */
   readonly failure: string | null
+  /** Names of the network faults injected into this request (comma-separated). */
+  readonly fault: string | null
   readonly bytesIn: number
   readonly bytesOut: number
   readonly usage: TokenUsage | null

@@ -8,6 +8,7 @@ import type { ConfigInput, ModelInput, PolicyInput, IntegrationInput, WorkspaceI
 import type { IdentityRuntime } from './identity.js'
 import type { EdgeError } from './errors.js'
 import type { UsageRuntime } from './usage.js'
+import type { FaultInput } from './faults.js'
 
 /** How a provider takes its credential upstream. */
 export type CredentialStyle = 'bearer' | 'x-api-key' | 'x-goog-api-key' | 'api-key'
@@ -50,6 +51,8 @@ export interface RtRouting {
   readonly replayBodyLimit: number
   readonly ejectAfter: number
   readonly ejectForMs: number
+  /** Replay a POST/PATCH already sent in full after a reset (may duplicate work). */
+  readonly retryNonIdempotent: boolean
 }
 
 export interface RtDeployment {
@@ -133,6 +136,8 @@ export interface Runtime {
   readonly identity: IdentityRuntime
   readonly network: NetworkRuntime
   readonly usage: UsageRuntime
+  /** Faults declared in network.faults, their targets checked. */
+  readonly faults: readonly FaultInput[]
 }
 
 // The simulated network and the per-model routing tables as the request path sees them.

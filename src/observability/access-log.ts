@@ -32,6 +32,7 @@ export function writeAccessLog (logger: Logger, ctx: RequestRecord, outcome: str
     `,"principal":${p === null ? 'null' : JSON.stringify(p.subject)},"credential":${p === null ? 'null' : JSON.stringify(p.credential)}` +
     `,"origin":${ctx.origin === null ? 'null' : JSON.stringify(ctx.origin)},"region":${dep === null ? 'null' : str(dep.region.name)},"deployment":${dep === null ? 'null' : str(dep.name)}` +
     `,"attempts":${ctx.attempts},"status":${ctx.status},"outcome":"${outcome}","code":${str(ctx.errorCode)},"failure":${ctx.failure === null ? 'null' : JSON.stringify(ctx.failure)}` +
+    (ctx.fault === null ? '' : `,"fault":"${ctx.fault}"`) +
     `,"bytesIn":${ctx.bytesIn},"bytesOut":${ctx.bytesOut}` +
     `,"tokens":${usage === null ? 'null' : `{"input":${usage.input},"output":${usage.output},"total":${usage.total},"estimated":${usage.estimated}}`}` +
     `,"ms":{"total":${ms(performance.now() - ctx.start)},"auth":${ms(ctx.authMs)},"route":${ms(ctx.routeMs)},"firstByte":${ms(ctx.firstByteMs)}}}\n`

@@ -6,10 +6,12 @@
 // - A 5xx or 429 answered before any byte went to the client is an explicit refusal: fail
 //   over (the answer is dropped, the deployment charged a failure, its Retry-After honoured
 //   by keeping it out of rotation that long). The last candidate's refusal is relayed as is.
-// - A connection reset before the response started also moves the request: the upstream
-//   answered nothing, so the client would otherwise see a 502 for work nobody returned. This
-//   is the one case where a deployment that had received the whole body may see it again; a
-//   first-byte or idle timeout is never retried (the upstream may still be working), nor is
+// - A connection reset before the response started moves the request only when it cannot
+//   have run: its body was not all sent yet, or its method is idempotent (GET, PUT, DELETE...).
+//   A POST or PATCH sent in full may be executing upstream (for an LLM call: paid for, tools
+//   called), so, as nginx does by default, it is not sent elsewhere unless the model opts in
+//   with routing.retryNonIdempotent; the client gets a 502 with retryable: true and decides.
+//   A first-byte or idle timeout is never retried (the upstream may still be working), nor is
 //   anything after the response started.
 // - All of this needs the body again. Bodies up to routing.replayBodyLimit are read into a
 //   Buffer before the first attempt and replayed; a larger body is streamed and only a
@@ -39,12 +41,24 @@ export interface FailoverState {
   readonly streamed: boolean
   /** ...and the upstream already read some of it. */
   readonly bodyRead: boolean
+  /** The request method as the client sent it. */
+  readonly method: string
+  /** The failed attempt's request went out in full (head and body). */
+  readonly requestSent: boolean
+}
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE'])
+
+/** A reset after the request went out in full, on a request that may then have run: not replayed. */
+export function mayHaveRun (s: Pick<FailoverState, 'method' | 'requestSent' | 'routing'>, kind: FailureKind): boolean {
+  return kind === 'reset' && s.requestSent && !IDEMPOTENT.has(s.method) && !s.routing.retryNonIdempotent
 }
 
 /** May the request move to its next candidate after a failure of this kind? */
 export function mayFailOver (s: FailoverState, kind: FailureKind): boolean {
   if (s.attempts >= s.routing.maxAttempts || s.attempts >= s.candidates) return false
   if (s.elapsedMs >= s.routing.budgetMs) return false
+  if (mayHaveRun(s, kind)) return false
   if (s.streamed) return kind === 'connect' && !s.bodyRead
   return true
 }

@@ -77,6 +77,8 @@ export class Exchange<T extends AttemptInput> implements Dispatcher.DispatchHand
   bytesOut = 0
   /** Request body bytes streamed without a Content-Length (counted against the limit). */
   bodyBytes = 0
+  /** The request head and body are all written: from here a replay may duplicate work. */
+  requestSent = false
 
   constructor (input: T, owner: ExchangeOwner<T>) {
     this.input = input
@@ -94,6 +96,10 @@ export class Exchange<T extends AttemptInput> implements Dispatcher.DispatchHand
   onConnect (abort: (err?: Error) => void): void {
     this.abortFn = abort
     if (this.pendingAbort !== null) abort(this.pendingAbort)
+  }
+
+  onRequestSent (): void {
+    this.requestSent = true
   }
 
   onHeaders (statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
@@ -216,8 +222,14 @@ function stripHeaders (headers: string[], names: ReadonlySet<string>): void {
   }
 }
 
-/** Starts one attempt of `input` on `dep`. The body is the client's stream, or a replay buffer on failover. */
-export function dispatchAttempt<T extends AttemptInput> (input: T, model: RtModel, dep: RtDeployment, owner: ExchangeOwner<T>): Exchange<T> {
+/** Where an attempt is dispatched: the deployment's pool, or a wrapper around it (an injected fault). */
+export type AttemptDispatcher = Pick<Dispatcher, 'dispatch'>
+
+/**
+ * Starts one attempt of `input` on `dep`. The body is the client's stream, or a replay buffer
+ * on failover; `via` replaces the deployment's pool when the attempt goes through a fault.
+ */
+export function dispatchAttempt<T extends AttemptInput> (input: T, model: RtModel, dep: RtDeployment, owner: ExchangeOwner<T>, via: AttemptDispatcher = dep.dispatcher): Exchange<T> {
   const req = input.req
   const body = input.body
   const headers = buildUpstreamHeaders(
@@ -243,7 +255,7 @@ export function dispatchAttempt<T extends AttemptInput> (input: T, model: RtMode
     // A replayed body was de-chunked when buffered: tell the upstream its length.
     if (req.headers['content-length'] === undefined) headers.push('content-length', String(body.length))
   }
-  dep.dispatcher.dispatch({
+  via.dispatch({
     // The run plane refused TRACE and CONNECT; every other method token goes through as sent.
     method: req.method as Dispatcher.HttpMethod,
     path: upstreamPath(dep.basePath, rest),

@@ -2,7 +2,7 @@
 // excluded it, its health, its expected latency from an origin) and the one a request from
 // there would be sent to now. The selection is the strategy's own, computed without
 // committing anything, so asking never changes what traffic does.
-import type { RtModel, Runtime } from '../core/runtime.js'
+import type { RtDeployment, RtModel, Runtime } from '../core/runtime.js'
 import type { RoutingServices } from './plan.js'
 import type { OriginInfo } from '../core/runtime.js'
 import { expectedLatency } from './strategies.js'
@@ -31,6 +31,8 @@ export interface DeploymentExplanation {
   /** How much longer an ejected deployment stays out, ms. */
   ejectedForMs: number
   lastError: string | null
+  /** Injected network faults on this deployment: "name (effect)". */
+  faults: string[]
 }
 
 export interface RouteExplanation {
@@ -46,11 +48,16 @@ export interface RouteExplanation {
   /** What a request would be answered instead of being forwarded. */
   error: { code: string; status: number; message: string } | null
   deployments: DeploymentExplanation[]
+  /** Injected network faults touching this model's deployments (never real failures). */
+  faults: Array<{ name: string; effect: string; deployments: string[] }>
 }
+
+/** The injected faults in force on a deployment (the fault registry answers; routing only shows them). */
+export type FaultsOn = (dep: RtDeployment) => ReadonlyArray<{ readonly name: string; readonly effect: string }>
 
 const round = (n: number): number => Math.round(n * 100) / 100
 
-export function explainRoute (rt: Runtime, services: RoutingServices, model: RtModel, origin: OriginInfo): RouteExplanation {
+export function explainRoute (rt: Runtime, services: RoutingServices, model: RtModel, origin: OriginInfo, faultsOn: FaultsOn | null = null): RouteExplanation {
   const route = rt.network.models.get(model.key)
   const now = services.now()
   const out: RouteExplanation = {
@@ -64,7 +71,8 @@ export function explainRoute (rt: Runtime, services: RoutingServices, model: RtM
     chosen: null,
     order: [],
     error: null,
-    deployments: []
+    deployments: [],
+    faults: []
   }
   const selection = route === undefined || route.allowed.length === 0 ? null : services.peek(route, origin)
   const rank = new Map<string, number>()
@@ -119,8 +127,14 @@ export function explainRoute (rt: Runtime, services: RoutingServices, model: RtM
       expectedMs: v === 'excluded' ? null : round(rttMs + (measured ? h.ewmaMs : 0)),
       consecutiveFailures: h.failures,
       ejectedForMs: h.ejectedUntil > now ? Math.ceil(h.ejectedUntil - now) : 0,
-      lastError: h.lastError
+      lastError: h.lastError,
+      faults: (faultsOn?.(d) ?? []).map(f => `${f.name} (${f.effect})`)
     })
+    for (const f of faultsOn?.(d) ?? []) {
+      let entry = out.faults.find(x => x.name === f.name)
+      if (entry === undefined) out.faults.push(entry = { name: f.name, effect: f.effect, deployments: [] })
+      entry.deployments.push(d.name)
+    }
   })
   if (route?.violation != null) out.error = { code: route.violation.code, status: route.violation.status, message: route.violation.message }
   else if (out.chosen === null) out.error = { code: 'WORKLOAD_UNAVAILABLE', status: 404, message: 'Every deployment the policies allow for this model is failing or ejected right now. Retry later.' }

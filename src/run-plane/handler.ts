@@ -22,9 +22,10 @@ import { decideModelAccess, decideWorkspaceAccess } from '../access/decide.js'
 import { planRoute, recordAttempt, rttTo } from '../routing/plan.js'
 import { parseRetryAfter } from '../routing/health.js'
 import { admitUsage, beginUsage, observeChunk, settleUsage, type Admission } from '../usage/gate.js'
-import { contentLength, isRefusal, mayFailOver, prepareBody, type BodyPlan, type FailureKind } from '../proxy/failover.js'
+import { contentLength, isRefusal, mayFailOver, mayHaveRun, prepareBody, type BodyPlan, type FailureKind } from '../proxy/failover.js'
 import { dispatchAttempt, type Exchange, type ExchangeOwner } from '../proxy/forward.js'
 import { CLIENT_ABORT, TOTAL_TIMEOUT } from '../proxy/upstream-errors.js'
+import { FaultDispatcher, planFault, type FaultAction } from '../faults/inject.js'
 import { writeAccessLog } from '../observability/access-log.js'
 import type { RunPlaneServices } from './services.js'
 import { closesConnection, markClosing, mayAwaitBody } from '../edge/closing.js'
@@ -41,6 +42,7 @@ const DISABLED = new EdgeError('MODEL_DISABLED')
 const NO_CANDIDATE = new EdgeError('WORKLOAD_UNAVAILABLE')
 const METHOD_NOT_ALLOWED = new EdgeError('METHOD_NOT_ALLOWED', 'TRACE and CONNECT are not forwarded.')
 const TOTAL_TIMEOUT_ERROR = new EdgeError('UPSTREAM_TIMEOUT', 'The request did not complete within the total timeout.')
+const MAY_HAVE_RUN = new EdgeError('UPSTREAM_MAY_HAVE_RUN')
 
 export class RunPlane implements ExchangeOwner<RequestState> {
   private readonly services: RunPlaneServices
@@ -186,11 +188,27 @@ export class RunPlane implements ExchangeOwner<RequestState> {
 
   // Exchange ----------------------------------------------------------------------------------
 
-  /** Starts the attempt on the next candidate, after the simulated RTT when the network applies it. */
+  /**
+   * Starts the attempt on the next candidate, after the simulated RTT when the network applies
+   * it. An injected fault on the deployment decides here, once per attempt, whether the attempt
+   * is delayed, refused, reset, stalled or cut; with no fault active this is one null check.
+   */
   attempt (s: RequestState): void {
     if (s.done) return
     const dep = s.candidates?.[s.attempts]
     if (dep === undefined) return this.fail(s, NO_CANDIDATE)
+    const faults = this.services.faults.table
+    if (faults !== null) {
+      const list = faults.get(dep.id)
+      const plan = list === undefined ? null : planFault(list)
+      if (plan !== null) {
+        markFaults(s, plan.names)
+        const delay = plan.delayMs + (s.runtime.network.applyDelay ? rttTo(s.runtime, s.originInfo, dep) : 0)
+        if (delay > 0) setTimeout(dispatchAfterDelay, delay, this, s, dep, plan.action)
+        else this.dispatch(s, dep, plan.action)
+        return
+      }
+    }
     if (s.runtime.network.applyDelay) {
       const rtt = rttTo(s.runtime, s.originInfo, dep)
       if (rtt > 0) {
@@ -201,14 +219,17 @@ export class RunPlane implements ExchangeOwner<RequestState> {
     this.dispatch(s, dep)
   }
 
-  dispatch (s: RequestState, dep: RtDeployment): void {
+  /** The one place an attempt starts; `fault` is what an injected fault makes of it. */
+  dispatch (s: RequestState, dep: RtDeployment, fault: FaultAction | null = null): void {
     const model = s.model
     if (s.done || model === null) return
     s.deployment = dep
     s.attempts++
     s.upstreamStart = performance.now()
     s.firstByteMs = -1
-    s.exchange = dispatchAttempt(s, model, dep, this)
+    s.exchange = fault === null
+      ? dispatchAttempt(s, model, dep, this)
+      : dispatchAttempt(s, model, dep, this, new FaultDispatcher(dep.dispatcher, fault, model.timeouts.firstByteMs))
   }
 
   onUpstreamHeaders (s: RequestState, statusCode: number, headers: Record<string, string | string[] | undefined>): boolean {
@@ -217,7 +238,7 @@ export class RunPlane implements ExchangeOwner<RequestState> {
       // 5xx/429 before any byte reached the client: charge the deployment (keeping it out for
       // its Retry-After), then try the next candidate, or relay this answer when none is left.
       recordAttempt(this.services.routing, s, false, parseRetryAfter(headers['retry-after'], Date.now()), `HTTP ${statusCode}`)
-      if (this.mayFailOver(s, 'refused')) {
+      if (this.mayFailOver(s, 'refused', false)) {
         s.failure = `HTTP_${statusCode}`
         s.exchange = null
         setImmediate(resumeAttempt, this, s)
@@ -258,14 +279,16 @@ export class RunPlane implements ExchangeOwner<RequestState> {
       s.res.destroy(new Error(failure.message))
       return this.finish(s, 'upstream-error-mid-body')
     }
-    if ((failure.kind === 'connect' || failure.kind === 'reset') && failure.failover && this.mayFailOver(s, failure.kind)) {
+    if ((failure.kind === 'connect' || failure.kind === 'reset') && failure.failover && this.mayFailOver(s, failure.kind, ex.requestSent)) {
       setImmediate(resumeAttempt, this, s)
       return
     }
+    const model = s.model
+    if (failure.kind === 'reset' && model !== null && mayHaveRun({ method: s.req.method ?? '', requestSent: ex.requestSent, routing: model.routing }, 'reset')) return this.fail(s, MAY_HAVE_RUN)
     this.fail(s, new EdgeError(failure.error ?? 'INTERNAL_ERROR', failure.message))
   }
 
-  private mayFailOver (s: RequestState, kind: FailureKind): boolean {
+  private mayFailOver (s: RequestState, kind: FailureKind, requestSent: boolean): boolean {
     const model = s.model
     if (s.done || model === null || s.candidates === null) return false
     return mayFailOver({
@@ -274,7 +297,9 @@ export class RunPlane implements ExchangeOwner<RequestState> {
       routing: model.routing,
       elapsedMs: performance.now() - s.start,
       streamed: s.body === 'stream',
-      bodyRead: s.req.readableDidRead
+      bodyRead: s.req.readableDidRead,
+      method: s.req.method ?? '',
+      requestSent
     }, kind)
   }
 
@@ -356,8 +381,16 @@ function resumeAttempt (plane: RunPlane, s: RequestState): void {
   plane.attempt(s)
 }
 
-function dispatchAfterDelay (plane: RunPlane, s: RequestState, dep: RtDeployment): void {
-  plane.dispatch(s, dep)
+function dispatchAfterDelay (plane: RunPlane, s: RequestState, dep: RtDeployment, fault: FaultAction | null = null): void {
+  plane.dispatch(s, dep, fault)
+}
+
+/** Adds the faults that fired on an attempt to the request's list (header, access line). */
+function markFaults (s: RequestState, names: readonly string[]): void {
+  for (const name of names) {
+    if (s.fault === null) s.fault = name
+    else if (!s.fault.split(',').includes(name)) s.fault += `,${name}`
+  }
 }
 
 function onTotalTimeout (s: RequestState, plane: RunPlane): void {

@@ -55,6 +55,8 @@ export class RequestState implements RequestRecord, AttemptInput, AttemptReport 
   errorCode: EdgeErrorCode | null = null
   /** Code of the last upstream failure. */
   failure: string | null = null
+  /** Names of the network faults injected into this request (comma-separated). */
+  fault: string | null = null
   bytesIn = 0
   bytesOut = 0
   usage: TokenUsage | null = null

@@ -45,6 +45,7 @@ ${model('abc', abc)}
 ${model('retry-after', abc)}
 ${model('all-refuse', abc, ', ejectAfter: 100')}
 ${model('reset', abc)}
+${model('reset-replay', abc, ', retryNonIdempotent: true')}
 ${model('stall', abc)}
 ${model('big', [dep('a', 'us-pdx-1', a.url), dep('b', 'us-was-1', b.url)].join('\n'), ', replayBodyLimit: 1KiB')}
 ${model('big-refused', [dep('dead', 'us-pdx-1', dead), dep('b', 'us-was-1', b.url)].join('\n'), ', replayBodyLimit: 1KiB')}
@@ -59,7 +60,8 @@ ${model('fenced', abc, ', maxAttempts: 3')}
         deployments:
 ${[dep('a', 'us-pdx-1', a.url), dep('c', 'eu-lon-1', c.url)].join('\n')}
 ${model('probed', [dep('dead', 'us-pdx-1', dead, ', healthCheck: { path: /__health, interval: 50ms }'), dep('b', 'us-was-1', b.url, ', healthCheck: { path: /__health, interval: 50ms }')].join('\n'))}
-${model('killed', abc, ', maxAttempts: 3', '60s')}
+${model('killed', abc, ', maxAttempts: 3, retryNonIdempotent: true', '60s')}
+${model('killed-default', abc, ', maxAttempts: 3', '60s')}
       - name: weighted
         runtime: { type: openai, model: m }
         integrationConnections: [oai]
@@ -136,9 +138,26 @@ describe('moves to the next deployment', () => {
     expect(explain.deployments[0]?.ejectedForMs).toBeLessThanOrEqual(30_000)
   })
 
-  it('on a reset before the response (the body was buffered, so it can be replayed)', async () => {
+  it('on a reset after a POST was sent in full only when the model opts in (routing.retryNonIdempotent)', async () => {
     a.knobs = { 'x-mock-fail': 'reset-before-headers' }
-    const res = await post('reset', body('r5'))
+    const res = await post('reset-replay', body('r5'))
+    expect(res.status).toBe(200)
+    expect(res.headers.get('x-agnet-deployment')).toBe('b')
+    await res.text()
+  })
+
+  it('but by default a POST reset after it was sent in full is answered 502 retryable, never run twice', async () => {
+    a.knobs = { 'x-mock-fail': 'reset-before-headers' }
+    const res = await post('reset', body('r6'))
+    expect(res.status).toBe(502)
+    expect(await res.json()).toMatchObject({ error: { code: 'UPSTREAM_UNREACHABLE', retryable: true } })
+    expect(a.requests).toBe(1)
+    expect(b.requests).toBe(0)
+  })
+
+  it('and a GET reset before the response moves (it is idempotent)', async () => {
+    a.knobs = { 'x-mock-fail': 'reset-before-headers' }
+    const res = await fetch(`${gw.url}/acme/models/reset/v1/models`)
     expect(res.status).toBe(200)
     expect(res.headers.get('x-agnet-deployment')).toBe('b')
     await res.text()
@@ -310,7 +329,33 @@ describe('weighted', () => {
 })
 
 describe('an upstream killed during a run of requests', () => {
-  it('gives zero client-visible errors for the requests not yet answered', async () => {
+  it('by default runs nothing twice: held POSTs get 502 retryable, later ones move', async () => {
+    a.knobs = { 'x-mock-latency-ms': '300' }
+    const results: Array<{ status: number; retryable: boolean | null }> = []
+    const run = Array.from({ length: 20 }, async (_x, i) => {
+      const res = await post('killed-default', body(`kd${i}`))
+      const text = await res.text()
+      results.push({ status: res.status, retryable: res.status === 200 ? null : (JSON.parse(text) as { error: { retryable: boolean } }).error.retryable })
+    })
+    let fullAtA: Set<string>
+    try {
+      await a.waitForRequests(10)
+      await a.kill()
+      await Promise.all(run)
+      fullAtA = new Set(a.bodies)
+    } finally {
+      a = await startTunableMock('us-pdx-1', a.port)
+    }
+    // A request whose body a had read in full was answered by a or refused back to its client,
+    // retryable, and never sent to b or c; only one a had not received in full may have moved.
+    const failed = results.filter(r => r.status !== 200)
+    expect(fullAtA.size).toBeGreaterThan(0)
+    expect(failed.length).toBeGreaterThan(0)
+    expect(failed.every(r => r.status === 502 && r.retryable === true)).toBe(true)
+    expect([...b.bodies, ...c.bodies].filter(x => fullAtA.has(x))).toEqual([])
+  }, 120_000)
+
+  it('with routing.retryNonIdempotent gives zero client-visible errors for the requests not yet answered', async () => {
     // a answers slowly, so many requests are waiting on it when it dies.
     a.knobs = { 'x-mock-latency-ms': '300' }
     const results: Array<{ status: number; deployment: string | null }> = []

@@ -197,7 +197,7 @@ describe('/metrics', () => {
     const fake = (over: Partial<RequestRecord>): RequestRecord => ({
       id: 'test', req: new IncomingMessage(new Socket()), start: performance.now(),
       workspaceName: 'acme', modelName: 'gpt', claimedWorkspace: null, workspace: ws, model, principal: null,
-      origin: null, deployment: null, attempts: 0, status: 0, errorCode: null, failure: null,
+      origin: null, deployment: null, attempts: 0, status: 0, errorCode: null, failure: null, fault: null,
       bytesIn: 0, bytesOut: 0, usage: null, authMs: 0, routeMs: 0, firstByteMs: -1, sse: false,
       ...over
     })

@@ -1,0 +1,46 @@
+// The fault API as a client sees it: `agnet chaos` and `agnet loadtest --scenario` change
+// faults only through HTTP, so both work against a gateway in a container or another host.
+import { request } from 'undici'
+import type { FaultBodyInput } from '../core/faults.js'
+import type { FaultView } from './registry.js'
+
+export class FaultApiError extends Error {
+  constructor (readonly status: number, message: string) { super(message) }
+}
+
+export class FaultClient {
+  constructor (private readonly apiUrl: string, private readonly apiKey: string | null) {}
+
+  private async call (method: 'GET' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<unknown> {
+    const headers: Record<string, string> = { accept: 'application/json' }
+    if (this.apiKey !== null && this.apiKey !== '') headers.authorization = `Bearer ${this.apiKey}`
+    if (body !== undefined) headers['content-type'] = 'application/json'
+    const res = await request(`${this.apiUrl}/network/faults${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), headersTimeout: 10_000, bodyTimeout: 10_000 })
+    const text = await res.body.text()
+    let json: unknown = null
+    try { json = text === '' ? null : JSON.parse(text) } catch {}
+    if (res.statusCode >= 400) {
+      const message = (json as { message?: unknown } | null)?.message
+      throw new FaultApiError(res.statusCode, `${res.statusCode} ${typeof message === 'string' ? message : text.slice(0, 200)}`)
+    }
+    return json
+  }
+
+  async list (): Promise<FaultView[]> {
+    return ((await this.call('GET', '')) as { faults: FaultView[] }).faults
+  }
+
+  async put (name: string, body: FaultBodyInput): Promise<FaultView> {
+    return await this.call('PUT', `/${encodeURIComponent(name)}`, body) as FaultView
+  }
+
+  async remove (name: string): Promise<void> {
+    await this.call('DELETE', `/${encodeURIComponent(name)}`)
+  }
+
+  /** Removes the run-time faults named, or all of them when `names` is null. */
+  async clear (names: readonly string[] | null = null): Promise<string[]> {
+    const q = names === null ? '' : `?names=${encodeURIComponent(names.join(','))}`
+    return ((await this.call('DELETE', q)) as { deleted: string[] }).deleted
+  }
+}
