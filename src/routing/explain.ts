@@ -6,6 +6,7 @@ import type { RtDeployment, RtModel, Runtime } from '../core/runtime.js'
 import type { RoutingServices } from './plan.js'
 import type { OriginInfo } from '../core/runtime.js'
 import { expectedLatency } from './strategies.js'
+import { TTFB_WINDOW } from './health.js'
 
 export type Verdict = 'chosen' | 'failover' | 'excluded' | 'ejected' | 'unhealthy'
 
@@ -88,7 +89,7 @@ export function explainRoute (rt: Runtime, services: RoutingServices, model: RtM
     const h = services.healthOf(d)
     const idx = rt.network.regionIndex.get(d.region.name)
     const rttMs = idx === undefined ? 0 : origin.rtt[idx] ?? 0
-    const measured = h.samples > 0 && !Number.isNaN(h.ewmaMs)
+    const measured = h.samples > 0 && !Number.isNaN(h.ttfbMs)
     const r = rank.get(d.id) ?? null
     let v: Verdict
     let reason: string
@@ -105,7 +106,7 @@ export function explainRoute (rt: Runtime, services: RoutingServices, model: RtM
       v = r === 1 ? 'chosen' : 'failover'
       const exp = expectedLatency({ rttMs, weight: d.weight, priority: d.priority }, h)
       const why = model.routing.strategy === 'latency'
-        ? `expected ${round(exp)} ms = RTT ${round(rttMs)} ms + ${measured ? `measured TTFB ${round(h.ewmaMs)} ms (${h.samples} samples)` : 'TTFB not measured yet (explored first)'}`
+        ? `expected ${round(exp)} ms = RTT ${round(rttMs)} ms + ${measured ? `median TTFB ${round(h.ttfbMs)} ms (last ${Math.min(h.samples, TTFB_WINDOW)} of ${h.samples} answers)` : 'TTFB not measured yet (explored first)'}`
         : model.routing.strategy === 'priority' ? `priority ${d.priority}` : `weight ${d.weight}`
       reason = `${verdict.reason}; ${why}`
     }
@@ -122,9 +123,9 @@ export function explainRoute (rt: Runtime, services: RoutingServices, model: RtM
       reason,
       rank: v === 'excluded' ? null : r,
       rttMs: round(rttMs),
-      ttfbMs: measured ? round(h.ewmaMs) : null,
+      ttfbMs: measured ? round(h.ttfbMs) : null,
       samples: h.samples,
-      expectedMs: v === 'excluded' ? null : round(rttMs + (measured ? h.ewmaMs : 0)),
+      expectedMs: v === 'excluded' ? null : round(rttMs + (measured ? h.ttfbMs : 0)),
       consecutiveFailures: h.failures,
       ejectedForMs: h.ejectedUntil > now ? Math.ceil(h.ejectedUntil - now) : 0,
       lastError: h.lastError,

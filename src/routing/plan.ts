@@ -160,7 +160,7 @@ export class RoutingServices {
     const h = this.healthOf(dep)
     if (ok) {
       const seq = route === null ? 0 : this.stateOf(route).counters.seq
-      if (ttfbMs >= 0) recordSuccess(h, ttfbMs, seq)
+      if (ttfbMs >= 0) recordSuccess(h, ttfbMs, seq, this.exploreEvery)
       else h.failures = 0
     } else {
       recordFailure(h, this.now(), ejectAfter, ejectForMs, retryAfterMs, reason)

@@ -15,8 +15,8 @@ export interface CandidateView {
 }
 
 export interface HealthView {
-  /** Smoothed measured time to first byte, ms; NaN when never measured. */
-  readonly ewmaMs: number
+  /** Typical measured time to first byte (median of recent answers), ms; NaN when never measured. */
+  readonly ttfbMs: number
   readonly samples: number
   readonly lastSampleSeq: number
   readonly ejectedUntil: number
@@ -59,9 +59,9 @@ function healthyIndexes (input: SelectionInput): number[] {
   return out
 }
 
-/** Expected latency as the latency strategy sees it: RTT + smoothed TTFB (0 while unknown, so new deployments get tried). */
+/** Expected latency as the latency strategy sees it: RTT + typical measured TTFB (0 while unknown, so new deployments get tried). */
 export function expectedLatency (c: CandidateView, h: HealthView): number {
-  return c.rttMs + (h.samples > 0 && !Number.isNaN(h.ewmaMs) ? h.ewmaMs : 0)
+  return c.rttMs + (h.samples > 0 && !Number.isNaN(h.ttfbMs) ? h.ttfbMs : 0)
 }
 
 // Scratch space for the sort keys, reused across calls: selection is synchronous and never

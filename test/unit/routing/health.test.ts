@@ -1,6 +1,6 @@
 // Passive ejection with growing back-off, half-open retries, Retry-After and probe verdicts.
 import { describe, expect, it } from 'vitest'
-import { DeploymentHealth, MAX_EJECT_MS, isHealthy, parseRetryAfter, recordFailure, recordProbe, recordSuccess } from '../../../src/routing/health.js'
+import { DeploymentHealth, MAX_EJECT_MS, TTFB_WINDOW, isHealthy, parseRetryAfter, recordFailure, recordProbe, recordSuccess } from '../../../src/routing/health.js'
 
 describe('passive ejection', () => {
   it('ejects after ejectAfter consecutive failures, doubling on each repeat, reset by a success', () => {
@@ -46,7 +46,49 @@ describe('passive ejection', () => {
     recordSuccess(h, 80, 1)
     recordFailure(h, 0, 1, 1000, 0, 'x')
     expect(h.samples).toBe(0)
-    expect(Number.isNaN(h.ewmaMs)).toBe(true)
+    expect(Number.isNaN(h.ttfbMs)).toBe(true)
+  })
+})
+
+describe('time to first byte: the median of the last answers', () => {
+  const cases: Array<[string, number[], number]> = [
+    ['one sample is the measure', [7], 7],
+    ['two samples: their mean', [4, 8], 6],
+    ['one slow answer among nearby ones moves nothing', [5, 6, 5, 400, 6, 5, 6], 6],
+    ['a few pauses (under half the window) move nothing', [5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 300, 300, 300, 300, 300, 300], 5],
+    ['a deployment that really slowed down is followed within half the window', [5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 90, 90, 90, 90, 90, 90, 90, 90, 90], 90],
+    ['only the last TTFB_WINDOW answers count (the ring wraps)', [...Array<number>(40).fill(200), ...Array<number>(16).fill(3)], 3]
+  ]
+  it.each(cases)('%s', (_what, samples, expected) => {
+    const h = new DeploymentHealth('d')
+    samples.forEach((ms, i) => recordSuccess(h, ms, i + 1))
+    expect(h.ttfbMs).toBe(expected)
+    expect(h.samples).toBe(samples.length)
+    expect(TTFB_WINDOW).toBe(16)
+  })
+
+  it('starts afresh when the deployment had not answered for staleAfter selections (explored again)', () => {
+    const h = new DeploymentHealth('d')
+    for (let seq = 1; seq <= 16; seq++) recordSuccess(h, 600, seq, 16)
+    expect(h.ttfbMs).toBe(600)
+    recordSuccess(h, 4, 31, 16) // 15 selections later: still the same window
+    expect(h.ttfbMs).toBe(600)
+    recordSuccess(h, 3, 47, 16) // 16 later: the old answers describe another time
+    expect(h.ttfbMs).toBe(3)
+    expect(h.samples).toBe(1)
+    recordSuccess(h, 5, 48, 16)
+    expect(h.ttfbMs).toBe(4)
+  })
+
+  it('is unaffected by another deployment measured in between (no shared state leaks)', () => {
+    const a = new DeploymentHealth('a')
+    const b = new DeploymentHealth('b')
+    for (let i = 0; i < 5; i++) {
+      recordSuccess(a, 10 + i, i)
+      recordSuccess(b, 500 + i, i)
+    }
+    expect(a.ttfbMs).toBe(12)
+    expect(b.ttfbMs).toBe(502)
   })
 })
 
