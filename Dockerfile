@@ -38,9 +38,12 @@ LABEL org.opencontainers.image.title="agnet" \
       org.opencontainers.image.source="${SOURCE}" \
       org.opencontainers.image.revision="${REVISION}" \
       org.opencontainers.image.base.name="docker.io/library/node:26-trixie-slim"
+# AGNET_DEMO_ENV_FILE=off: the embedded demo prints its credentials in the log instead of
+# writing the shell file it leaves in a checkout (the image's files are read-only).
 ENV NODE_ENV=production \
     AGNET_HOST=0.0.0.0 \
-    AGNET_PORT=8080
+    AGNET_PORT=8080 \
+    AGNET_DEMO_ENV_FILE=off
 WORKDIR /app
 # package.json stays: it marks dist/ as ES modules.
 COPY package.json ./

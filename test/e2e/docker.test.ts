@@ -291,6 +291,9 @@ describe('Dockerfile', () => {
         expect(await metrics.text()).toContain('agnet_requests_total')
         const key = /demo API key[^:]*: (\S+)/.exec(server.output())?.[1]
         expect(key).toBeDefined()
+        // The image's files are read-only to its user: the demo writes no shell file there.
+        expect(server.output()).not.toContain('demo.env')
+        expect(existsSync(join(appDir, '.agnet'))).toBe(false)
         const res = await fetch(`http://127.0.0.1:${port}/demo/models/gpt-4o-mini/v1/chat/completions`, {
           method: 'POST',
           headers: { 'content-type': 'application/json', 'x-blaxel-authorization': `Bearer ${key ?? ''}` },
