@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // Renders the README's benchmark table from a results JSON, between the markers
 // <!-- bench:start --> and <!-- bench:end --> (appended at the end when missing); nothing
-// else in the README is touched. The newest bench/ab.js result (what routing and token
-// accounting cost) follows the table when there is one.
-// usage: node bench/readme.js [bench/results/<file>.json] [--ab bench/results/<file>-ab.json]
+// else in the README is touched. bench/ab.js results (what routing, token accounting, faults
+// and translation cost; one build against another) follow the table: the ones named with
+// --ab (repeatable), else the newest.
+// usage: node bench/readme.js [bench/results/<file>.json] [--ab bench/results/<file>-ab.json]...
 import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -24,18 +25,19 @@ function newest (kind) {
 }
 
 const argv = process.argv.slice(2)
-const abAt = argv.indexOf('--ab')
-const abArg = abAt >= 0 ? argv.splice(abAt, 2)[1] : undefined
+const abArgs = []
+for (let at = argv.indexOf('--ab'); at >= 0; at = argv.indexOf('--ab')) abArgs.push(argv.splice(at, 2)[1])
 const fileArg = argv[0] ?? newest('full')
 if (fileArg === null) throw new Error('no results in bench/results: run `npm run bench` first')
 const file = path.resolve(fileArg)
-const abFile = abArg !== undefined ? path.resolve(abArg) : newest('ab')
+const newestAb = newest('ab')
+const abFiles = abArgs.length > 0 ? abArgs.map(a => path.resolve(a)) : newestAb === null ? [] : [newestAb]
 if (!fs.existsSync(README)) {
   console.error(`${README} does not exist yet; nothing rendered`)
   process.exit(1)
 }
 const result = JSON.parse(fs.readFileSync(file, 'utf8'))
 let table = renderReadmeTable(result, path.relative(REPO, file))
-if (abFile !== null) table += '\n\n' + renderAbSummary(JSON.parse(fs.readFileSync(abFile, 'utf8')), path.relative(REPO, abFile))
+for (const abFile of abFiles) table += '\n\n' + renderAbSummary(JSON.parse(fs.readFileSync(abFile, 'utf8')), path.relative(REPO, abFile))
 fs.writeFileSync(README, spliceReadme(fs.readFileSync(README, 'utf8'), table))
-console.log(`README.md: benchmark table rendered from ${path.relative(REPO, file)}${abFile === null ? '' : ` and ${path.relative(REPO, abFile)}`}`)
+console.log(`README.md: benchmark table rendered from ${[file, ...abFiles].map(f => path.relative(REPO, f)).join(', ')}`)
