@@ -37,15 +37,25 @@ export interface RtModelLimits {
   readonly rateLimitItems: readonly RateLimitItem[]
 }
 
-/** A RateLimit item: `${prefix}${remaining};t=${seconds}`, where remaining is q minus counts[at]. */
+/** The dimensions a maxToken policy can bound. */
+export type TokenDimension = 'input' | 'output' | 'total'
+
+/** Tokens in each dimension: used in a window, reserved for a request, or used by one. */
+export interface TokenCounts {
+  input: number
+  output: number
+  total: number
+}
+
+/** A RateLimit item: `${prefix}${remaining};t=${seconds}`, where remaining is q minus what its limit used in its dimension. */
 export interface RateLimitItem {
   /** `"policy:dimension";r=` */
   readonly prefix: string
   readonly q: number
-  /** Index into a CheckResult of the used count this item reports. */
-  readonly at: number
-  /** Index of the limit (for its window). */
+  /** Index of the limit in the model's `limits` (its window, its used counts). */
   readonly limit: number
+  /** The dimension of the limit this item reports. */
+  readonly dimension: TokenDimension
 }
 
 export interface UsageStoreConfig {
@@ -81,10 +91,7 @@ export interface CurrentWindows {
 }
 
 /** Tokens one request used. */
-export interface TokenUsage {
-  input: number
-  output: number
-  total: number
+export interface TokenUsage extends TokenCounts {
   /** True when counted from the content because the provider reported nothing. */
   estimated: boolean
 }

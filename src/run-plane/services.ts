@@ -4,7 +4,7 @@ import type { Logger } from 'pino'
 import type { RequestObserver, RequestRecord } from '../core/request-record.js'
 import type { IdentityServices } from '../auth/authenticate.js'
 import type { RoutingServices } from '../routing/plan.js'
-import type { UsageServices } from '../usage/gate.js'
+import type { UsageServices } from '../usage/services.js'
 import type { FaultServices } from '../faults/registry.js'
 
 export interface RunPlaneServices {

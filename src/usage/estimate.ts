@@ -11,6 +11,8 @@
 // - learned: input tokens per body byte times this body's size (the mean input when the body
 //   size is unknown), and the mean output, never more than the request asks for at most.
 
+import type { TokenCounts } from '../core/usage.js'
+
 /** Weight of one new sample in the moving means. */
 export const ALPHA = 0.25
 /** How long a model's estimate outlives its last finished request in a shared store. */
@@ -27,33 +29,31 @@ export interface Estimate {
   output: number
 }
 
-/** What admission asks the store to reserve for one request, and what it reserved. */
+/** What a reservation is made from: the request's size and the most output it asks for. */
 export interface Reservation {
   /** Request body size in bytes (0 when there is none or it is unknown). */
   readonly bytes: number
   /** Most output tokens the request asks for, or -1 when it does not say. */
   readonly hint: number
-  /** Set to the reservation before the store is asked (the cold one), then to what it reserved. */
-  ri: number
-  ro: number
-  rt: number
-  /** Set by the store: true when it reserved by what it learned, false for the cold reservation. */
-  learned: boolean
+  /** The tokens reserved. */
+  readonly reserve: TokenCounts
 }
 
-/** Fills `r` with the reservation for a request when nothing is learned yet. */
+/** Fills `r.reserve` with the reservation for a request when nothing is learned yet. */
 export function coldReservation (r: Reservation, fallbackOutput: number): void {
-  r.ri = Math.ceil(r.bytes / 4)
-  r.ro = r.hint >= 0 ? r.hint : fallbackOutput
-  r.rt = r.ri + r.ro
+  const reserve = r.reserve
+  reserve.input = Math.ceil(r.bytes / 4)
+  reserve.output = r.hint >= 0 ? r.hint : fallbackOutput
+  reserve.total = reserve.input + reserve.output
 }
 
-/** Fills `r` from a learned estimate (samples > 0). */
+/** Fills `r.reserve` from a learned estimate (samples > 0). */
 export function learnedReservation (r: Reservation, e: Estimate): void {
-  r.ri = r.bytes > 0 && e.ratio > 0 ? Math.ceil(r.bytes * e.ratio - ROUNDING_SLACK) : Math.ceil(e.input - ROUNDING_SLACK)
+  const reserve = r.reserve
+  reserve.input = r.bytes > 0 && e.ratio > 0 ? Math.ceil(r.bytes * e.ratio - ROUNDING_SLACK) : Math.ceil(e.input - ROUNDING_SLACK)
   const out = Math.ceil(e.output - ROUNDING_SLACK)
-  r.ro = r.hint >= 0 && r.hint < out ? r.hint : out
-  r.rt = r.ri + r.ro
+  reserve.output = r.hint >= 0 && r.hint < out ? r.hint : out
+  reserve.total = reserve.input + reserve.output
 }
 
 /**

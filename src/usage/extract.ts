@@ -2,12 +2,7 @@
 // meter only looks at chunks the gateway is already writing to the client.
 //
 // Event streams are split into events incrementally and each event's JSON is read for the
-// places providers report usage and for the text they stream:
-//   OpenAI chat     chunk.usage (last chunk with stream_options.include_usage); text in choices[].delta
-//   OpenAI Responses response.completed|incomplete|failed → response.usage; text in *.delta events
-//   Anthropic       message_start → message.usage.input_tokens; message_delta → usage.output_tokens
-//   Gemini          usageMetadata on (the last) chunks, cumulative; text in candidates[].content.parts[]
-//   Cohere v2       message-end → delta.usage.tokens; text in content-delta
+// places providers report usage and for the text they stream (provider-usage.ts).
 // JSON bodies (and Gemini's streamed JSON array) are read when they end. Everything buffered
 // is bounded: a line or event over MAX_EVENT_BYTES is skipped, a JSON body over MAX_BODY_BYTES
 // is only kept by its tail, where every provider puts its usage object.
@@ -17,6 +12,7 @@
 import { brotliDecompressSync, constants, gunzipSync, inflateRawSync, inflateSync } from 'node:zlib'
 import type { TokenUsage } from '../core/usage.js'
 import { scanUsageObjects } from './scan-usage.js'
+import { isRecord, ReportedUsage } from './provider-usage.js'
 
 export const MAX_EVENT_BYTES = 256 * 1024
 export const MAX_BODY_BYTES = 1024 * 1024
@@ -27,24 +23,10 @@ const CR = 13
 
 type Mode = 'sse' | 'json'
 
-function isRecord (v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}
-
-function num (v: unknown): number {
-  return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? Math.round(v) : -1
-}
-
-export class UsageMeter {
+export class UsageMeter extends ReportedUsage {
   private readonly mode: Mode
   private readonly encoding: string | null
   private readonly ok: boolean
-  // Reported usage (-1 = not reported).
-  private input = -1
-  private output = -1
-  private total = -1
-  /** Characters of generated text seen, for the estimate. */
-  private chars = 0
   // SSE state: the partial line carried to the next chunk, the data of the current event.
   private partial: Buffer | null = null
   private skippingLine = false
@@ -62,6 +44,7 @@ export class UsageMeter {
   private read = false
 
   constructor (status: number, contentType: string | undefined, contentEncoding: string | undefined, contentLength = -1) {
+    super()
     this.ok = status >= 200 && status < 300
     this.mode = contentType !== undefined && contentType.toLowerCase().includes('text/event-stream') ? 'sse' : 'json'
     const enc = contentEncoding?.trim().toLowerCase()
@@ -176,75 +159,6 @@ export class UsageMeter {
     if (isRecord(event)) this.event(event)
   }
 
-  /** One event (or one element of a JSON array stream, or a whole JSON body). */
-  private event (e: Record<string, unknown>): void {
-    if (isRecord(e.usage)) this.usage(e.usage, true)
-    if (isRecord(e.usageMetadata)) this.gemini(e.usageMetadata)
-    const message = e.message
-    // Anthropic message_start: input is final there, output_tokens is a placeholder.
-    if (isRecord(message) && isRecord(message.usage)) this.usage(message.usage, e.type !== 'message_start')
-    const response = e.response
-    if (isRecord(response) && isRecord(response.usage)) this.usage(response.usage, true)
-    const delta = e.delta
-    if (isRecord(delta) && isRecord(delta.usage)) this.usage(delta.usage, true)
-    this.text(e, delta)
-  }
-
-  private usage (u: Record<string, unknown>, withOutput: boolean): void {
-    const tokens = u.tokens
-    if (isRecord(tokens)) { this.usage(tokens, withOutput); return } // Cohere v2: tokens, not billed_units
-    const prompt = num(u.prompt_tokens)
-    if (prompt >= 0) this.input = prompt
-    const inTokens = num(u.input_tokens)
-    if (inTokens >= 0) this.input = inTokens + Math.max(0, num(u.cache_creation_input_tokens)) + Math.max(0, num(u.cache_read_input_tokens))
-    if (withOutput) {
-      const completion = num(u.completion_tokens)
-      if (completion >= 0) this.output = completion
-      const outTokens = num(u.output_tokens)
-      if (outTokens >= 0) this.output = outTokens
-      const total = num(u.total_tokens)
-      if (total >= 0) this.total = total
-    }
-  }
-
-  private gemini (m: Record<string, unknown>): void {
-    const prompt = num(m.promptTokenCount)
-    if (prompt >= 0) this.input = prompt + Math.max(0, num(m.toolUsePromptTokenCount))
-    const cand = num(m.candidatesTokenCount)
-    const thoughts = num(m.thoughtsTokenCount)
-    if (cand >= 0 || thoughts >= 0) this.output = Math.max(0, cand) + Math.max(0, thoughts)
-    const total = num(m.totalTokenCount)
-    if (total >= 0) this.total = total
-  }
-
-  /** Counts generated text for the estimate, by the shape of streamed deltas. */
-  private text (e: Record<string, unknown>, delta: unknown): void {
-    const choices = e.choices
-    if (Array.isArray(choices)) {
-      for (const c of choices) {
-        if (!isRecord(c)) continue
-        const d = isRecord(c.delta) ? c.delta : isRecord(c.message) ? c.message : null
-        if (d === null) continue
-        this.chars += strLen(d.content) + strLen(d.reasoning_content) + strLen(d.refusal)
-        if (Array.isArray(d.tool_calls)) for (const t of d.tool_calls) if (isRecord(t) && isRecord(t.function)) this.chars += strLen(t.function.arguments)
-      }
-    }
-    if (typeof delta === 'string') {
-      // Responses API: response.output_text.delta, function_call_arguments.delta, reasoning deltas.
-      if (typeof e.type === 'string' && e.type.endsWith('.delta')) this.chars += delta.length
-    } else if (isRecord(delta)) {
-      this.chars += strLen(delta.text) + strLen(delta.partial_json) + strLen(delta.thinking) // Anthropic
-      const msg = delta.message
-      if (isRecord(msg) && isRecord(msg.content)) this.chars += strLen(msg.content.text) // Cohere v2
-    }
-    const candidates = e.candidates
-    if (Array.isArray(candidates)) {
-      for (const c of candidates) {
-        if (isRecord(c) && isRecord(c.content) && Array.isArray(c.content.parts)) for (const p of c.content.parts) if (isRecord(p)) this.chars += strLen(p.text)
-      }
-    }
-  }
-
   // Whole bodies ----------------------------------------------------------------------
 
   private keep (chunk: Buffer): void {
@@ -254,8 +168,11 @@ export class UsageMeter {
     if (this.kept <= MAX_BODY_BYTES) return
     // Too big to keep whole: keep only the tail, where usage objects sit.
     this.truncated = true
-    while (chunks.length > 1 && this.kept - (chunks[0] as Buffer).length >= TAIL_BYTES) {
-      this.kept -= (chunks.shift() as Buffer).length
+    while (chunks.length > 1) {
+      const first = chunks[0]
+      if (first === undefined || this.kept - first.length < TAIL_BYTES) break
+      chunks.shift()
+      this.kept -= first.length
     }
   }
 
@@ -263,7 +180,8 @@ export class UsageMeter {
     const chunks = this.chunks
     if (chunks === null) return
     this.chunks = null
-    let body = chunks.length === 1 ? chunks[0] as Buffer : Buffer.concat(chunks)
+    const only = chunks.length === 1 ? chunks[0] : undefined
+    let body = only ?? Buffer.concat(chunks)
     if (this.encoding !== null) {
       if (this.truncated) { this.chars += this.seen; return } // a compressed tail cannot be decoded
       const decoded = decode(body, this.encoding)
@@ -298,29 +216,6 @@ export class UsageMeter {
     // Truncated or cut short (aborted): only the usage objects found by the scan count.
     if (this.output < 0 && this.total < 0) this.chars += this.truncated ? this.seen : text.length
   }
-
-  /** A usage object found by scanUsageObjects. */
-  onUsageObject (key: string, obj: Record<string, unknown>): void {
-    if (key === 'usageMetadata') this.gemini(obj)
-    else this.usage(obj, true)
-  }
-
-  /** A complete non-streamed JSON answer. */
-  private whole (o: Record<string, unknown>): void {
-    this.event(o)
-    // Non-streamed shapes put the text elsewhere than deltas do; only needed to estimate.
-    if (this.output >= 0 || this.total >= 0) return
-    if (Array.isArray(o.content)) for (const c of o.content) if (isRecord(c)) this.chars += strLen(c.text) // Anthropic
-    const msg = o.message
-    if (isRecord(msg) && Array.isArray(msg.content)) for (const c of msg.content) if (isRecord(c)) this.chars += strLen(c.text) // Cohere
-    if (Array.isArray(o.output)) { // Responses
-      for (const item of o.output) if (isRecord(item) && Array.isArray(item.content)) for (const c of item.content) if (isRecord(c)) this.chars += strLen(c.text)
-    }
-  }
-}
-
-function strLen (v: unknown): number {
-  return typeof v === 'string' ? v.length : 0
 }
 
 function decode (body: Buffer, encoding: string): Buffer | null {

@@ -3,9 +3,9 @@
 //   RateLimit: "cap:total";r=1200;t=42
 // One item per checked threshold of every maxToken policy (dry-run ones included: they report).
 // "tokens" is not a registered quota unit; clients that do not know it still read q, w, r, t.
-import type { CurrentWindows, RateLimitItem, RtModelLimits, RtTokenLimit } from '../core/usage.js'
+import type { CurrentWindows, RateLimitItem, RtModelLimits, RtTokenLimit, TokenCounts, TokenDimension } from '../core/usage.js'
 
-const DIMENSIONS = ['input', 'output', 'total'] as const
+const DIMENSIONS: readonly TokenDimension[] = ['input', 'output', 'total']
 
 /**
  * The RateLimit-Policy value: window lengths come from `clock` at `now` (they only vary for
@@ -14,9 +14,12 @@ const DIMENSIONS = ['input', 'output', 'total'] as const
 export function policyHeaderOf (limits: readonly RtTokenLimit[], clock: CurrentWindows, now: number): string {
   clock.at(now)
   const items: string[] = []
-  for (let j = 0; j < limits.length; j++) {
-    const l = limits[j] as RtTokenLimit
-    const w = Math.round(((clock.ends[j] as number) - (clock.starts[j] as number)) / 1000)
+  let j = 0
+  for (const l of limits) {
+    const start = clock.starts[j]
+    const end = clock.ends[j++]
+    if (start === undefined || end === undefined) throw new Error(`no window for limit ${l.key}`)
+    const w = Math.round((end - start) / 1000)
     for (const d of DIMENSIONS) if (l[d] > 0) items.push(`"${l.policy}:${d}";q=${l[d]};w=${w};qu="tokens"`)
   }
   return items.join(', ')
@@ -30,33 +33,29 @@ export function policyHeaderAt (ml: RtModelLimits, now: number): string {
 /** The RateLimit items of a model's limits, built once when the config is compiled. */
 export function rateLimitItemsOf (limits: readonly RtTokenLimit[]): RateLimitItem[] {
   const items: RateLimitItem[] = []
-  for (let j = 0; j < limits.length; j++) {
-    const l = limits[j] as RtTokenLimit
-    for (let k = 0; k < 3; k++) {
-      const d = DIMENSIONS[k] as 'input' | 'output' | 'total'
-      if (l[d] > 0) items.push(Object.freeze({ prefix: `"${l.policy}:${d}";r=`, q: l[d], at: 1 + 3 * j + k, limit: j }))
+  limits.forEach((l, limit) => {
+    for (const dimension of DIMENSIONS) {
+      if (l[dimension] > 0) items.push(Object.freeze({ prefix: `"${l.policy}:${dimension}";r=`, q: l[dimension], limit, dimension }))
     }
-  }
+  })
   return items
 }
 
 /**
- * The RateLimit value from the counts a check returned: `counts[1 + 3j + k]` is what limit j
- * has used (settled plus reserved) in dimension k (input, output, total) of its window.
+ * The RateLimit value from what a check found: `used[j]` is what limit j has used (settled
+ * plus reserved) in its window.
  */
-export function rateLimitHeaderOf (ml: RtModelLimits, counts: readonly number[], now: number): string {
+export function rateLimitHeaderOf (ml: RtModelLimits, used: readonly TokenCounts[], now: number): string {
   const clock = ml.clock.at(now)
-  const items = ml.rateLimitItems
   let out = ''
-  for (let i = 0; i < items.length; i++) {
-    const it = items[i] as RateLimitItem
-    const r = it.q - (counts[it.at] ?? 0)
-    out += (i === 0 ? it.prefix : ', ' + it.prefix) + String(r > 0 ? r : 0) + ';t=' + String(clock.secondsToReset(it.limit, now))
+  for (const it of ml.rateLimitItems) {
+    const r = it.q - (used[it.limit]?.[it.dimension] ?? 0)
+    out += (out === '' ? it.prefix : ', ' + it.prefix) + String(r > 0 ? r : 0) + ';t=' + String(clock.secondsToReset(it.limit, now))
   }
   return out
 }
 
-/** True when limit `l` is exhausted given used counts (settled plus reserved). */
-export function isExhausted (l: RtTokenLimit, input: number, output: number, total: number): boolean {
-  return (l.input > 0 && input >= l.input) || (l.output > 0 && output >= l.output) || (l.total > 0 && total >= l.total)
+/** True when limit `l` is exhausted given what it used (settled plus reserved). */
+export function isExhausted (l: RtTokenLimit, used: TokenCounts): boolean {
+  return (l.input > 0 && used.input >= l.input) || (l.output > 0 && used.output >= l.output) || (l.total > 0 && used.total >= l.total)
 }

@@ -2,7 +2,7 @@
 // request path only bumps plain numbers). Tokens, estimated usage and 429s per model are
 // counted with the other request metrics (observability/metrics.ts).
 import { Counter, Gauge, type Registry } from 'prom-client'
-import type { UsageServices } from './gate.js'
+import type { UsageServices } from './services.js'
 
 function byPolicy (counter: Counter<'workspace' | 'model' | 'policy'>, m: ReadonlyMap<string, number>): void {
   counter.reset()

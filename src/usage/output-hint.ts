@@ -20,7 +20,7 @@ export const MAX_HINT = 10_000_000
 const OPEN_BRACE = 0x7b
 const COLON = 0x3a
 
-function isSpace (b: number): boolean {
+function isSpace (b: number | undefined): boolean {
   return b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09
 }
 
@@ -34,7 +34,8 @@ function startsWith (body: Buffer, at: number, s: Buffer): boolean {
 function numberAt (body: Buffer, at: number): number {
   let end = at
   while (end < body.length && end - at < 32) {
-    const b = body[end] as number
+    const b = body[end]
+    if (b === undefined) break
     // digits, '.', 'e', 'E', '+', '-'
     if ((b >= 0x30 && b <= 0x39) || b === 0x2e || b === 0x65 || b === 0x45 || b === 0x2b || b === 0x2d) end++
     else break
@@ -51,7 +52,7 @@ function numberAt (body: Buffer, at: number): number {
  */
 export function outputHintOf (body: Buffer): number {
   let i = 0
-  while (i < body.length && isSpace(body[i] as number)) i++
+  while (i < body.length && isSpace(body[i])) i++
   if (body[i] !== OPEN_BRACE) return -1
   let best = -1
   let at = body.indexOf(NEEDLE, i)
@@ -60,10 +61,10 @@ export function outputHintOf (body: Buffer): number {
     for (const s of SUFFIXES) {
       if (!startsWith(body, p, s)) continue
       p += s.length
-      while (p < body.length && isSpace(body[p] as number)) p++
+      while (p < body.length && isSpace(body[p])) p++
       if (body[p] === COLON) {
         p++
-        while (p < body.length && isSpace(body[p] as number)) p++
+        while (p < body.length && isSpace(body[p])) p++
         const n = numberAt(body, p)
         if (n > best) best = n
       }

@@ -73,7 +73,7 @@ function balancedEnd (body: Buffer, open: number): number {
   let inString = false
   const end = Math.min(body.length, open + 16 * 1024)
   for (let i = open; i < end; i++) {
-    const c = body[i] as number
+    const c = body[i]
     if (inString) {
       if (c === 92 /* \ */) i++
       else if (c === 34 /* " */) inString = false

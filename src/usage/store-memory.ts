@@ -2,19 +2,18 @@
 // and the reservations of requests in flight. Synchronous, so admission stays on the fast
 // path; atomic because JavaScript runs one thing at a time. It also keeps what each model's
 // requests use (estimate.ts), which, like the counts, outlives a reload.
-import type { RtModelLimits } from '../core/usage.js'
-import type { CheckResult, UsageStore } from './store.js'
+import type { CurrentWindows, RtModelLimits, RtTokenLimit, TokenCounts } from '../core/usage.js'
+import type { AdmissionRequest, CheckResult, Settlement, UsageStore } from './store.js'
 import { isExhausted } from './headers.js'
-import { learn, learnedReservation, type Estimate, type Reservation } from './estimate.js'
+import { learn, learnedReservation, type Estimate } from './estimate.js'
 
 class Counter {
+  /** Start of the window `used` counts. */
   start = 0
-  ui = 0
-  uo = 0
-  ut = 0
-  ri = 0
-  ro = 0
-  rt = 0
+  /** Settled usage in that window. */
+  readonly used: TokenCounts = { input: 0, output: 0, total: 0 }
+  /** Reservations of requests in flight, whatever window they were admitted in. */
+  readonly reserved: TokenCounts = { input: 0, output: 0, total: 0 }
 }
 
 export class MemoryUsageStore implements UsageStore {
@@ -24,82 +23,96 @@ export class MemoryUsageStore implements UsageStore {
   // One per limited model (`ws/model`), bounded like the counters.
   private readonly estimates = new Map<string, Estimate>()
 
-  private counter (key: string, start: number): Counter {
-    let c = this.counters.get(key)
+  /** The counter of limit `l`, brought to the window starting at `start`. */
+  private counter (l: RtTokenLimit, start: number): Counter {
+    let c = this.counters.get(l.key)
     if (c === undefined) {
       c = new Counter()
       c.start = start
-      this.counters.set(key, c)
+      this.counters.set(l.key, c)
     } else if (start > c.start) {
       // A new window: what was used is gone; reservations of requests in flight are not.
       c.start = start
-      c.ui = 0
-      c.uo = 0
-      c.ut = 0
+      const used = c.used
+      used.input = 0
+      used.output = 0
+      used.total = 0
     }
     return c
   }
 
-  check (ml: RtModelLimits, starts: readonly number[], ri: number, ro: number, rt: number, _now = 0, ask?: Reservation): CheckResult {
-    if (ask !== undefined) {
+  check (ml: RtModelLimits, windows: CurrentWindows, request: AdmissionRequest): CheckResult {
+    const reserve = request.reserve
+    request.learned = false
+    if (request.learn) {
       const e = this.estimates.get(ml.model)
-      ask.learned = e !== undefined && e.samples > 0
-      if (ask.learned) learnedReservation(ask, e as Estimate)
-      else { ask.ri = ri; ask.ro = ro; ask.rt = rt }
-      ri = ask.ri
-      ro = ask.ro
-      rt = ask.rt
-    }
-    const limits = ml.limits
-    const out: CheckResult = new Array<number>(1 + 3 * limits.length)
-    let refuse = false
-    for (let j = 0; j < limits.length; j++) {
-      const l = limits[j] as RtModelLimits['limits'][number]
-      const c = this.counter(l.key, starts[j] as number)
-      const i = c.start === starts[j] ? c.ui + c.ri : c.ri
-      const o = c.start === starts[j] ? c.uo + c.ro : c.ro
-      const t = c.start === starts[j] ? c.ut + c.rt : c.rt
-      out[1 + 3 * j] = i
-      out[2 + 3 * j] = o
-      out[3 + 3 * j] = t
-      if (!l.dryRun && isExhausted(l, i, o, t)) refuse = true
-    }
-    out[0] = refuse ? 0 : 1
-    if (refuse) {
-      if (ask !== undefined) { ask.ri = 0; ask.ro = 0; ask.rt = 0 }
-    } else {
-      for (const l of limits) {
-        const c = this.counters.get(l.key) as Counter
-        c.ri += ri
-        c.ro += ro
-        c.rt += rt
+      if (e !== undefined && e.samples > 0) {
+        learnedReservation(request, e)
+        request.learned = true
       }
     }
-    return out
+    const starts = windows.starts
+    const used: TokenCounts[] = []
+    let refuse = false
+    for (const l of ml.limits) {
+      const start = starts[used.length]
+      if (start === undefined) throw new Error(`no window for limit ${l.key}`)
+      const c = this.counter(l, start)
+      // Settled usage counts only in its own window (a check for an older one sees reservations).
+      const settled = c.start === start
+      const u: TokenCounts = {
+        input: settled ? c.used.input + c.reserved.input : c.reserved.input,
+        output: settled ? c.used.output + c.reserved.output : c.reserved.output,
+        total: settled ? c.used.total + c.reserved.total : c.reserved.total
+      }
+      used.push(u)
+      if (!l.dryRun && isExhausted(l, u)) refuse = true
+    }
+    if (refuse) {
+      reserve.input = 0
+      reserve.output = 0
+      reserve.total = 0
+    } else {
+      for (const l of ml.limits) {
+        // Every limit's counter was made (or moved to its window) by the loop above.
+        const c = this.counters.get(l.key)
+        if (c === undefined) continue
+        const r = c.reserved
+        r.input += reserve.input
+        r.output += reserve.output
+        r.total += reserve.total
+      }
+    }
+    return { admitted: !refuse, used }
   }
 
-  add (ml: RtModelLimits, starts: readonly number[], _ttlMs: readonly number[], ai: number, ao: number, at: number, qi: number, qo: number, qt: number, _admittedAt = 0, sampleBytes = -1): void {
-    if (sampleBytes >= 0) {
+  add (ml: RtModelLimits, windows: CurrentWindows, settlement: Settlement): void {
+    const spent = settlement.used
+    if (settlement.sampleBytes >= 0) {
       let e = this.estimates.get(ml.model)
       if (e === undefined) {
         e = { samples: 0, ratio: 0, input: 0, output: 0 }
         this.estimates.set(ml.model, e)
       }
-      learn(e, 1, sampleBytes, ai, ao)
+      learn(e, 1, settlement.sampleBytes, spent.input, spent.output)
     }
-    const limits = ml.limits
-    for (let j = 0; j < limits.length; j++) {
-      const l = limits[j] as RtModelLimits['limits'][number]
-      const c = this.counter(l.key, starts[j] as number)
+    const released = settlement.released
+    const starts = windows.starts
+    let j = 0
+    for (const l of ml.limits) {
+      const start = starts[j++]
+      if (start === undefined) throw new Error(`no window for limit ${l.key}`)
+      const c = this.counter(l, start)
       // A settlement for a window already replaced (clock skew between calls) is dropped.
-      if (c.start === starts[j]) {
-        c.ui += ai
-        c.uo += ao
-        c.ut += at
+      if (c.start === start) {
+        c.used.input += spent.input
+        c.used.output += spent.output
+        c.used.total += spent.total
       }
-      c.ri = Math.max(0, c.ri - qi)
-      c.ro = Math.max(0, c.ro - qo)
-      c.rt = Math.max(0, c.rt - qt)
+      const r = c.reserved
+      r.input = Math.max(0, r.input - released.input)
+      r.output = Math.max(0, r.output - released.output)
+      r.total = Math.max(0, r.total - released.total)
     }
   }
 

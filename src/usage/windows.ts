@@ -54,12 +54,12 @@ export class WindowClock implements CurrentWindows {
     if (now >= this.from && now < this.until) return this
     let from = Number.NEGATIVE_INFINITY
     let until = Number.POSITIVE_INFINITY
-    for (let j = 0; j < this.shapes.length; j++) {
-      const w = this.shapes[j] as WindowShape
+    let j = 0
+    for (const w of this.shapes) {
       const s = windowStart(w.granularity, w.step, now)
       const e = windowEnd(w.granularity, w.step, s)
       this.starts[j] = s
-      this.ends[j] = e
+      this.ends[j++] = e
       if (s > from) from = s
       if (e < until) until = e
     }
@@ -70,6 +70,8 @@ export class WindowClock implements CurrentWindows {
 
   /** Whole seconds from `now` to the end of limit j's window, at least 1 (Retry-After, RateLimit t=); call at(now) first. */
   secondsToReset (j: number, now: number): number {
-    return Math.max(1, Math.ceil(((this.ends[j] as number) - now) / 1000))
+    const end = this.ends[j]
+    if (end === undefined) throw new RangeError(`no limit ${j} in these windows`)
+    return Math.max(1, Math.ceil((end - now) / 1000))
   }
 }

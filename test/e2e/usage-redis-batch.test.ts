@@ -7,8 +7,9 @@ import { Redis } from 'ioredis'
 import { RedisUsageStore } from '../../src/usage/store-redis.js'
 import { WindowClock } from '../../src/usage/windows.js'
 import { rateLimitItemsOf } from '../../src/usage/headers.js'
-import type { RtModelLimits, RtTokenLimit } from '../../src/core/usage.js'
-import { learn, learnedReservation, type Estimate, type Reservation } from '../../src/usage/estimate.js'
+import type { CurrentWindows, RtModelLimits, RtTokenLimit, TokenCounts } from '../../src/core/usage.js'
+import type { AdmissionRequest, CheckResult, Settlement } from '../../src/usage/store.js'
+import { learn, learnedReservation, type Estimate } from '../../src/usage/estimate.js'
 
 const REDIS = 'redis://127.0.0.1:6379'
 const prefix = `agnet-test-batch-${randomBytes(4).toString('hex')}:`
@@ -19,6 +20,21 @@ function model (name: string, ...limits: RtTokenLimit[]): RtModelLimits {
 }
 const limit = (policy: string, total: number, over: Partial<RtTokenLimit> = {}): RtTokenLimit =>
   ({ policy, key: `ws/m/${policy}/1minute`, granularity: 'minute', step: 1, input: 0, output: 0, total, dryRun: false, ...over })
+/** Windows starting at `starts` (one per limit), a minute long. */
+function windows (...starts: number[]): CurrentWindows {
+  return { starts, ends: starts.map(s => s + 60_000), at () { return this }, secondsToReset: () => 1 }
+}
+const tokens = (input: number, output: number, total: number): TokenCounts => ({ input, output, total })
+/** A check admitted at `now` that reserves exactly (input, output, total), learning nothing. */
+const plain = (input: number, output: number, total: number, now: number): AdmissionRequest =>
+  ({ admittedAt: now, bytes: 0, hint: -1, reserve: tokens(input, output, total), learn: false, learned: false })
+/** An admission as the gate makes it: the cold reservation (input, output), replaced by a learned one once the store knows the model. */
+const ask = (bytes: number, hint: number, input: number, output: number, now: number): AdmissionRequest =>
+  ({ admittedAt: now, bytes, hint, reserve: tokens(input, output, input + output), learn: true, learned: false })
+const answer = (admitted: boolean, ...used: Array<[number, number, number]>): CheckResult =>
+  ({ admitted, used: used.map(([i, o, t]) => tokens(i, o, t)) })
+const settle = (now: number, used: [number, number, number], released: [number, number, number], sampleBytes = -1): Settlement =>
+  ({ used: tokens(...used), released: tokens(...released), admittedAt: now, settledAt: now, sampleBytes })
 
 beforeAll(async () => {
   store = new RedisUsageStore({ redis: REDIS, failMode: 'closed', timeoutMs: 1000, keyPrefix: prefix, id: 'test' })
@@ -38,57 +54,58 @@ describe('batched admission checks on Redis', () => {
     const capped = model('capped', limit('cap', 100))
     // A second model (two limits, one a dry run) in the same call: keys and answers stay apart.
     const other = model('other', limit('a', 50, { key: 'ws/o/a/1minute' }), limit('dry', 1, { key: 'ws/o/dry/1minute', dryRun: true }))
-    const starts = [Date.parse('2026-11-25T10:00:00Z'), Date.parse('2026-11-25T10:00:00Z')]
+    const w = windows(Date.parse('2026-11-25T10:00:00Z'), Date.parse('2026-11-25T10:00:00Z'))
     const spy = vi.spyOn(store.client, 'evalsha')
     const checks = [
-      ...Array.from({ length: 12 }, () => store.check(capped, starts, 0, 0, 10, now)),
-      store.check(other, starts, 0, 0, 30, now),
-      store.check(other, starts, 0, 0, 30, now)
+      ...Array.from({ length: 12 }, () => store.check(capped, w, plain(0, 0, 10, now))),
+      store.check(other, w, plain(0, 0, 30, now)),
+      store.check(other, w, plain(0, 0, 30, now))
     ]
     const answers = await Promise.all(checks)
     expect(spy).toHaveBeenCalledTimes(1)
     spy.mockRestore()
     // 10 reserved per check against 100: the first ten are admitted, then refused, nothing more reserved.
-    expect(answers.slice(0, 12).map(a => a[0])).toEqual([1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0])
-    expect(answers.slice(0, 12).map(a => a[3])).toEqual([0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 100])
+    expect(answers.slice(0, 12).map(a => a.admitted)).toEqual([true, true, true, true, true, true, true, true, true, true, false, false])
+    expect(answers.slice(0, 12).map(a => a.used)).toEqual([0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 100].map(t => [tokens(0, 0, t)]))
     // other: the dry-run limit never refuses; the second check sees the first one's 30.
-    expect(answers[12]).toEqual([1, 0, 0, 0, 0, 0, 0])
-    expect(answers[13]).toEqual([1, 0, 0, 30, 0, 0, 30])
+    expect(answers[12]).toEqual(answer(true, [0, 0, 0], [0, 0, 0]))
+    expect(answers[13]).toEqual(answer(true, [0, 0, 30], [0, 0, 30]))
   })
 
   it('fails every check of the call when Redis does not answer, and never hangs', async () => {
     const dead = new RedisUsageStore({ redis: 'redis://127.0.0.1:1', failMode: 'closed', timeoutMs: 100, keyPrefix: prefix, id: 'dead' })
     const m = model('capped', limit('cap', 100))
-    const results = await Promise.allSettled([dead.check(m, [0], 0, 0, 1, 0), dead.check(m, [0], 0, 0, 1, 0)])
+    const results = await Promise.allSettled([dead.check(m, windows(0), plain(0, 0, 1, 0)), dead.check(m, windows(0), plain(0, 0, 1, 0))])
     expect(results.map(r => r.status)).toEqual(['rejected', 'rejected'])
     await dead.close()
   })
 
   it('learns from settlements in the store and reserves by it as the memory store does (estimate.ts)', async () => {
     const now = Date.parse('2026-11-25T11:00:30Z')
-    const starts = [Date.parse('2026-11-25T11:00:00Z')]
+    const w = windows(Date.parse('2026-11-25T11:00:00Z'))
     const ml = model('learner', limit('cap', 100000, { key: 'ws/learner/cap/1minute' }))
-    const ask = (bytes: number, hint: number, ri: number, ro: number): Reservation => ({ bytes, hint, ri, ro, rt: ri + ro, learned: false })
     // Nothing learned: the reservation sent is the one made, and reported back.
-    const cold = ask(55, -1, 14, 1024)
-    await store.check(ml, starts, cold.ri, cold.ro, cold.rt, now, cold)
-    expect([cold.ri, cold.ro, cold.rt]).toEqual([14, 1024, 1038])
+    const cold = ask(55, -1, 14, 1024, now)
+    await store.check(ml, w, cold)
+    expect(cold.reserve).toEqual(tokens(14, 1024, 1038))
+    expect(cold.learned).toBe(false)
     // One settlement, then three in one turn (one script call, learned as one step of three).
-    await store.add(ml, starts, [60000], 3, 17, 20, 14, 1024, 1038, now, 55)
+    await store.add(ml, w, settle(now, [3, 17, 20], [14, 1024, 1038], 55))
     const e: Estimate = { samples: 0, ratio: 0, input: 0, output: 0 }
     learn(e, 1, 55, 3, 17)
     await Promise.all([
-      store.add(ml, starts, [60000], 5, 9, 14, 0, 0, 0, now, 70),
-      store.add(ml, starts, [60000], 2, 30, 32, 0, 0, 0, now, 41),
-      store.add(ml, starts, [60000], 4, 11, 15, 0, 0, 0, now, 66)
+      store.add(ml, w, settle(now, [5, 9, 14], [0, 0, 0], 70)),
+      store.add(ml, w, settle(now, [2, 30, 32], [0, 0, 0], 41)),
+      store.add(ml, w, settle(now, [4, 11, 15], [0, 0, 0], 66))
     ])
     learn(e, 3, 70 + 41 + 66, 5 + 2 + 4, 9 + 30 + 11)
     for (const [bytes, hint] of [[55, -1], [1000, -1], [0, -1], [300, 3], [300, 10_000]] as const) {
-      const got = ask(bytes, hint, 1, 1)
-      await store.check(ml, starts, got.ri, got.ro, got.rt, now, got)
-      const want = ask(bytes, hint, 0, 0)
+      const got = ask(bytes, hint, 1, 1, now)
+      await store.check(ml, w, got)
+      const want = ask(bytes, hint, 0, 0, now)
       learnedReservation(want, e)
-      expect([got.ri, got.ro, got.rt], `${bytes} bytes, hint ${hint}`).toEqual([want.ri, want.ro, want.rt])
+      expect(got.reserve, `${bytes} bytes, hint ${hint}`).toEqual(want.reserve)
+      expect(got.learned).toBe(true)
     }
     // The estimate lives in one hash per model, with a time to live.
     const r = new Redis(REDIS)
@@ -100,11 +117,11 @@ describe('batched admission checks on Redis', () => {
 
   it('a refused check reports a zero reservation', async () => {
     const now = Date.parse('2026-11-25T12:00:30Z')
-    const starts = [Date.parse('2026-11-25T12:00:00Z')]
+    const w = windows(Date.parse('2026-11-25T12:00:00Z'))
     const ml = model('full', limit('cap', 10, { key: 'ws/full/cap/1minute' }))
-    await store.add(ml, starts, [60000], 0, 0, 10, 0, 0, 0, now)
-    const r: Reservation = { bytes: 10, hint: -1, ri: 3, ro: 1024, rt: 1027, learned: false }
-    expect((await store.check(ml, starts, r.ri, r.ro, r.rt, now, r))[0]).toBe(0)
-    expect([r.ri, r.ro, r.rt]).toEqual([0, 0, 0])
+    await store.add(ml, w, settle(now, [0, 0, 10], [0, 0, 0]))
+    const r = ask(10, -1, 3, 1024, now)
+    expect((await store.check(ml, w, r)).admitted).toBe(false)
+    expect(r.reserve).toEqual(tokens(0, 0, 0))
   })
 })

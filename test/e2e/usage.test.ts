@@ -2,8 +2,16 @@
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
 import { startGateway, type TestGateway } from '../helpers/gateway.js'
 import type { RequestRecord } from '../../src/core/request-record.js'
-import type { TokenUsage } from '../../src/core/usage.js'
-import type { CheckResult } from '../../src/usage/store.js'
+import type { CurrentWindows, TokenUsage } from '../../src/core/usage.js'
+import type { AdmissionRequest, CheckResult, Settlement } from '../../src/usage/store.js'
+
+/** The one-minute window starting at `start` (the models read here have one limit). */
+function windowAt (start: number): CurrentWindows {
+  return { starts: [start], ends: [start + 60_000], at () { return this }, secondsToReset: () => 1 }
+}
+/** A check that reads the counts: reserves nothing, learns nothing. */
+const read = (now: number): AdmissionRequest =>
+  ({ admittedAt: now, bytes: 0, hint: -1, reserve: { input: 0, output: 0, total: 0 }, learn: false, learned: false })
 
 const MODELS = (provider: string, integration: string): string => `
       - name: ${provider}
@@ -243,11 +251,11 @@ describe('token usage (memory store)', () => {
     let answer: ((r: CheckResult) => void) | null = null
     let checked: (() => void) | null = null
     const checkedP = new Promise<void>(resolve => { checked = resolve })
-    const added: number[][] = []
+    const added: Settlement[] = []
     const slow = {
       kind: 'memory' as const,
       async check (): Promise<CheckResult> { checked?.(); return await new Promise<CheckResult>(resolve => { answer = resolve }) },
-      add (_ml: unknown, _s: unknown, _t: unknown, ...n: number[]) { added.push(n) },
+      add (_ml: unknown, _w: unknown, settlement: Settlement) { added.push(settlement) },
       async close () {}
     }
     const original = usage.storeFor.bind(usage)
@@ -261,14 +269,14 @@ describe('token usage (memory store)', () => {
       await req
       expect((await settled(id)).outcome).toBe('client-abort')
       expect(added).toEqual([]) // nothing reserved yet
-      ;(answer as unknown as (r: CheckResult) => void)([1, 0, 0, 0, 0, 0, 0])
+      ;(answer as unknown as (r: CheckResult) => void)({ admitted: true, used: [{ input: 0, output: 0, total: 0 }, { input: 0, output: 0, total: 0 }] })
       // The late admission reserved its estimate and released all of it at once, adding nothing.
       await new Promise(resolve => setImmediate(resolve))
       expect(added).toHaveLength(1)
-      const [ai, ao, at, qi, qo, qt] = added[0] as number[]
-      expect([ai, ao, at]).toEqual([0, 0, 0])
-      expect(qt).toBe((qi as number) + (qo as number))
-      expect(qt).toBeGreaterThan(0)
+      const { used, released } = added[0] as Settlement
+      expect(used).toEqual({ input: 0, output: 0, total: 0 })
+      expect(released.total).toBe(released.input + released.output)
+      expect(released.total).toBeGreaterThan(0)
     } finally {
       usage.storeFor = original
     }
@@ -296,10 +304,10 @@ describe('token usage (memory store)', () => {
     const store = gw.app.services.usage.currentStore
     const ml = gw.app.store.current.usage.models.get(`demo/${model}`)
     if (store === null || ml === undefined) throw new Error('no store')
-    const counts = await store.check(ml, [Date.parse(at)], 0, 0, 0, clock)
+    const checked = await store.check(ml, windowAt(Date.parse(at)), read(clock))
     // The most one request used, as the mock reported it: the crossing request's bound.
     const largest = admitted.reduce((m, r) => Math.max(m, r.done.usage?.total ?? 0), 0)
-    return { admitted: admitted.length, refused: refused.length, used, stored: counts[3] as number, largest }
+    return { admitted: admitted.length, refused: refused.length, used, stored: checked.used[0]?.total ?? -1, largest }
   }
 
   const pct = (over: number): string => `${over >= 0 ? '+' : ''}${(100 * over / 2000).toFixed(1)}%`
@@ -395,7 +403,7 @@ describe('token usage (memory store)', () => {
     const store = usage.currentStore
     const ml = gw.app.store.current.usage.models.get('demo/held')
     if (store === null || ml === undefined) throw new Error('no store')
-    const counts = await store.check(ml, [clock - (clock % 60_000)], 0, 0, 0, clock)
-    expect(counts.slice(1)).toEqual([0, 0, 0])
+    const checked = await store.check(ml, windowAt(clock - (clock % 60_000)), read(clock))
+    expect(checked.used).toEqual([{ input: 0, output: 0, total: 0 }])
   })
 })

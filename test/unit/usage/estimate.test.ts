@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { coldReservation, learn, learnedReservation, type Estimate, type Reservation } from '../../../src/usage/estimate.js'
 
-const ask = (bytes: number, hint: number): Reservation => ({ bytes, hint, ri: 0, ro: 0, rt: 0, learned: false })
+const ask = (bytes: number, hint: number): Reservation => ({ bytes, hint, reserve: { input: 0, output: 0, total: 0 } })
 const est = (over: Partial<Estimate>): Estimate => ({ samples: 1, ratio: 0, input: 0, output: 0, ...over })
 
 describe('reservations', () => {
@@ -14,7 +14,7 @@ describe('reservations', () => {
   it.each(cold)('cold: %s', (_n, bytes, hint, fallback, expected) => {
     const r = ask(bytes, hint)
     coldReservation(r, fallback)
-    expect([r.ri, r.ro, r.rt]).toEqual(expected)
+    expect([r.reserve.input, r.reserve.output, r.reserve.total]).toEqual(expected)
   })
 
   const learned: Array<[string, Estimate, number, number, [number, number, number]]> = [
@@ -28,7 +28,7 @@ describe('reservations', () => {
   it.each(learned)('learned: %s', (_n, e, bytes, hint, expected) => {
     const r = ask(bytes, hint)
     learnedReservation(r, e)
-    expect([r.ri, r.ro, r.rt]).toEqual(expected)
+    expect([r.reserve.input, r.reserve.output, r.reserve.total]).toEqual(expected)
   })
 })
 
