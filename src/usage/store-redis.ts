@@ -61,7 +61,16 @@ export class RedisUsageStore implements UsageStore {
       // load this halves the CPU both sides spend per request.
       enableAutoPipelining: true
     })
-    this.client.on('ready', () => { this.setUp(true, null) })
+    this.client.on('ready', () => {
+      // Load both scripts as soon as the connection is up (again): commands on one connection
+      // run in order, so every later EVALSHA finds them. Without it the first call of each
+      // script costs a NOSCRIPT answer and a second round trip, and a settlement delayed that
+      // way can reach Redis after another replica's next check of the same counter.
+      // Should a load fail, run() still falls back to EVAL on NOSCRIPT.
+      this.client.script('LOAD', CHECK).catch(noop)
+      this.client.script('LOAD', ADD).catch(noop)
+      this.setUp(true, null)
+    })
     this.client.on('error', (err: Error) => { this.setUp(false, err) })
     this.client.on('close', () => { this.setUp(false, null) })
   }
@@ -164,3 +173,5 @@ export class RedisUsageStore implements UsageStore {
     this.client.disconnect()
   }
 }
+
+function noop (): void {}
