@@ -34,12 +34,14 @@ export class TranslatedAnswer implements AnswerRewriter {
   /** Writes the client's response headers into `out`; true when the answer is an event stream. */
   begin (status: number, all: readonly string[], upstreamSse: boolean, out: string[]): boolean {
     if (this.translator === null) {
-      for (let i = 0; i < all.length; i++) out.push(all[i] as string)
+      for (const h of all) out.push(h)
       return upstreamSse
     }
     this.status = status
-    for (let i = 0; i < all.length; i += 2) {
-      if (!REPLACED.has(all[i] as string)) out.push(all[i] as string, all[i + 1] as string)
+    for (let i = 0; i + 1 < all.length; i += 2) {
+      const name = all[i]
+      const value = all[i + 1]
+      if (name !== undefined && value !== undefined && !REPLACED.has(name)) out.push(name, value)
     }
     if (status >= 200 && status < 300 && upstreamSse) {
       this.mode = 'stream'

@@ -67,7 +67,8 @@ export class SseTranslatingReader {
     if (line === '') {
       if (this.data.length === 0) { this.event = ''; return '' }
       const name = this.event
-      const data = this.data.length === 1 ? this.data[0] as string : this.data.join('\n')
+      const only = this.data[0]
+      const data = this.data.length === 1 && only !== undefined ? only : this.data.join('\n')
       this.event = ''
       this.data = []
       this.size = 0
@@ -99,7 +100,8 @@ export class SseTranslatingReader {
 function incompleteTail (b: Buffer): number {
   const n = b.length
   for (let k = 1; k <= 3 && k <= n; k++) {
-    const byte = b[n - k] as number
+    const byte = b[n - k]
+    if (byte === undefined) return 0
     if ((byte & 0xc0) === 0x80) continue // continuation byte: look further back
     if ((byte & 0x80) === 0) return 0
     const need = (byte & 0xe0) === 0xc0 ? 2 : (byte & 0xf0) === 0xe0 ? 3 : 4
