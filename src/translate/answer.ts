@@ -64,6 +64,11 @@ export class TranslatedAnswer implements AnswerRewriter {
     return EMPTY
   }
 
+  /** What data() held back of its chunk so the stream's first chunk could go out alone. */
+  rest (): string {
+    return this.reader === null ? EMPTY : this.reader.rest()
+  }
+
   /** The provider ended cleanly → the rest of the client's answer. Throws on an untranslatable answer. */
   end (): string {
     const t = this.translator
