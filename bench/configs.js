@@ -77,18 +77,20 @@ export function smallConfigs (upstream, { redisPrefix } = {}) {
   }
 }
 
-/**
- * Configs for bench/ab.js: one workspace holding a single-deployment model, the same model
- * routed among 12 deployments by policies, and the routed model metered by maxToken, so one
- * agnet process serves every variant and the variants are compared under the same
- * conditions (same process, same JIT, same moment). `big` adds 997 routed filler models.
- */
 /** Connections to the upstream's /kb answers (about 1 KB, in each provider's own form). */
 const kbIntegrations = upstream => [
   { name: 'up-kb', provider: 'openai', baseUrl: `${upstream}/kb`, apiKey: UPSTREAM_CREDENTIAL },
   { name: 'up-kb-anthropic', provider: 'anthropic', baseUrl: `${upstream}/kb`, apiKey: UPSTREAM_CREDENTIAL }
 ]
 
+/**
+ * Configs for bench/ab.js: one workspace holding a single-deployment model, the same model
+ * routed among 12 deployments by policies, and the routed model metered by maxToken, so one
+ * agnet process serves every variant and the variants are compared under the same
+ * conditions (same process, same JIT, same moment). The small config also
+ * holds the mk3 pair (pass-1k, mk3-1k) on the upstream's /kb answers. `big` adds 997 routed
+ * filler models.
+ */
 export function abConfigs (upstream) {
   // a fresh object per model: shared ones would be written as YAML aliases
   const routed = () => ({ policies: ['eu-only', 'cpu-x86'], deployments: twelveDeployments(), routing: { strategy: 'latency' } })

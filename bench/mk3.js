@@ -6,7 +6,7 @@
 //   2. Time to first byte of a stream through agnet, translated (an Anthropic mk3 model) and
 //      passed through (an OpenAI model), both served by the same mock process, requests
 //      alternating one by one so both see the same machine.
-// The end-to-end CPU per request is `npm run bench:ab` (variants pass-1k and mk3-1k).
+// The end-to-end CPU per request is `node bench/ab.js --only pass-1k,mk3-1k` (after a build).
 // usage: node bench/mk3.js [--iterations 50000] [--streams 300]
 import path from 'node:path'
 import fs from 'node:fs'

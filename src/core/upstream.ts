@@ -36,6 +36,8 @@ export interface AnswerRewriter {
   begin (status: number, upstream: readonly string[], upstreamSse: boolean, out: string[]): boolean
   /** One chunk of the provider's body → what to write now. Throws on a broken answer. */
   data (chunk: Buffer): Buffer | string
+  /** Called after each data(): the rest of that chunk when data() returned the answer's first part early ('' otherwise). Throws on a broken answer. */
+  rest (): string
   /** The provider ended cleanly → the rest of the answer. Throws on an untranslatable answer. */
   end (): string
 }

@@ -164,7 +164,22 @@ export class Exchange<T extends AttemptInput> implements Dispatcher.DispatchHand
     }
     this.bodyWritten = true
     this.bytesOut += typeof out === 'string' ? Buffer.byteLength(out) : out.length
-    if (input.res.write(out)) return true
+    let flowing = input.res.write(out)
+    if (input.translation !== null) {
+      // A translated stream's first chunk went out alone; the rest of the provider's chunk follows.
+      let rest: string
+      try {
+        rest = input.translation.rest()
+      } catch (err) {
+        this.abortFn?.(err instanceof Error ? err : new Error(String(err)))
+        return false
+      }
+      if (rest.length > 0) {
+        this.bytesOut += Buffer.byteLength(rest)
+        flowing = input.res.write(rest) && flowing
+      }
+    }
+    if (flowing) return true
     this.drainBound ??= this.onDrain.bind(this)
     input.res.once('drain', this.drainBound)
     return false

@@ -34,12 +34,14 @@ export class TranslatedAnswer implements AnswerRewriter {
   /** Writes the client's response headers into `out`; true when the answer is an event stream. */
   begin (status: number, all: readonly string[], upstreamSse: boolean, out: string[]): boolean {
     if (this.translator === null) {
-      for (let i = 0; i < all.length; i++) out.push(all[i] as string)
+      for (const h of all) out.push(h)
       return upstreamSse
     }
     this.status = status
-    for (let i = 0; i < all.length; i += 2) {
-      if (!REPLACED.has(all[i] as string)) out.push(all[i] as string, all[i + 1] as string)
+    for (let i = 0; i + 1 < all.length; i += 2) {
+      const name = all[i]
+      const value = all[i + 1]
+      if (name !== undefined && value !== undefined && !REPLACED.has(name)) out.push(name, value)
     }
     if (status >= 200 && status < 300 && upstreamSse) {
       this.mode = 'stream'
@@ -60,6 +62,11 @@ export class TranslatedAnswer implements AnswerRewriter {
     if (this.size > MAX_ANSWER_BYTES) throw new TranslationError('the provider answer is larger than agnet translates')
     this.chunks.push(chunk)
     return EMPTY
+  }
+
+  /** What data() held back of its chunk so the stream's first chunk could go out alone. */
+  rest (): string {
+    return this.reader === null ? EMPTY : this.reader.rest()
   }
 
   /** The provider ended cleanly → the rest of the client's answer. Throws on an untranslatable answer. */

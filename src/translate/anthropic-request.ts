@@ -81,8 +81,7 @@ export function anthropicRequest (body: Record<string, unknown>, runtimeModel: s
   const system: Block[] = []
   const turns: Array<{ role: string; content: Block[] }> = []
   const messages = messagesOf(body)
-  for (let i = 0; i < messages.length; i++) {
-    const m = messages[i] as Record<string, unknown>
+  for (const [i, m] of messages.entries()) {
     const at = `messages[${i}]`
     switch (m.role) {
       case 'system':

@@ -63,7 +63,9 @@ export function textOf (content: unknown, param: string): string {
 /** `data:image/png;base64,AAAA` → its media type and data; null for any other URL. */
 export function parseDataUrl (url: string): { mediaType: string; data: string } | null {
   const m = /^data:([^;,]+);base64,(.*)$/s.exec(url)
-  return m === null ? null : { mediaType: m[1] as string, data: m[2] as string }
+  const mediaType = m?.[1]
+  const data = m?.[2]
+  return mediaType === undefined || data === undefined ? null : { mediaType, data }
 }
 
 /** Parses a tool call's `arguments` string: providers other than OpenAI take an object. */
@@ -84,7 +86,7 @@ export function parseArguments (args: unknown, param: string): Record<string, un
 export function stopList (stop: unknown): string[] | null {
   if (stop === undefined || stop === null) return null
   if (typeof stop === 'string') return [stop]
-  if (Array.isArray(stop) && stop.every(s => typeof s === 'string')) return stop as string[]
+  if (Array.isArray(stop) && stop.every((s): s is string => typeof s === 'string')) return stop
   throw invalid('stop', "'stop' must be a string or an array of strings.")
 }
 
@@ -122,11 +124,12 @@ export function refuseUnknown (body: Record<string, unknown>, known: ReadonlySet
 export function messagesOf (body: Record<string, unknown>): Array<Record<string, unknown>> {
   const messages = body.messages
   if (!Array.isArray(messages) || messages.length === 0) throw invalid('messages', "'messages' must be a non-empty array.")
-  for (let i = 0; i < messages.length; i++) {
-    const m: unknown = messages[i]
+  const out: Array<Record<string, unknown>> = []
+  for (const [i, m] of messages.entries()) {
     if (!isRecord(m) || typeof m.role !== 'string') throw invalid(`messages[${i}]`, `'messages[${i}]' must be an object with a role.`)
+    out.push(m)
   }
-  return messages as Array<Record<string, unknown>>
+  return out
 }
 
 export function includeUsage (body: Record<string, unknown>): boolean {

@@ -82,8 +82,7 @@ export function geminiRequest (body: Record<string, unknown>, runtimeModel: stri
   // Gemini's functionResponse names the function; OpenAI's tool message only has the call id.
   const callNames = new Map<string, string>()
   const messages = messagesOf(body)
-  for (let i = 0; i < messages.length; i++) {
-    const m = messages[i] as Record<string, unknown>
+  for (const [i, m] of messages.entries()) {
     const at = `messages[${i}]`
     switch (m.role) {
       case 'system':

@@ -79,7 +79,8 @@ class ChatBodyReader {
   private end (): void {
     this.req.off('data', this.onData)
     this.req.off('end', this.onEnd)
-    const raw = this.chunks.length === 1 ? this.chunks[0] as Buffer : Buffer.concat(this.chunks, this.size)
+    const first = this.chunks[0]
+    const raw = this.chunks.length === 1 && first !== undefined ? first : Buffer.concat(this.chunks, this.size)
     let up: UpstreamRequest
     try {
       up = translateChatBody(raw, this.plan, this.rest)

@@ -1,5 +1,11 @@
 // An incremental Server-Sent Events reader: events are framed by lines across chunk
 // boundaries (LF, CRLF or CR), and every buffer is bounded.
+//
+// The first event that yields output is handed over on its own: when a chunk holds more
+// (a provider that sends message_start, the block start and the first deltas in one write),
+// push() returns the stream's first OpenAI chunk at once and rest() the rest of that chunk,
+// so the client's first byte does not wait for the whole chunk to be translated. (A caller
+// that never asks rest() still gets everything, in order, from the next push() or end().)
 import type { StreamTranslator } from './types.js'
 
 /** An event larger than this is a protocol failure: the stream is broken, not truncated. */
@@ -17,6 +23,10 @@ export class SseTranslatingReader {
   private size = 0
   /** The previous chunk ended in CR: an LF opening this one belongs to it. */
   private skipLf = false
+  /** Some output went out already: no more holding back. */
+  private started = false
+  /** Text of the current chunk not read yet, after the stream's first output. */
+  private held = ''
 
   constructor (out: StreamTranslator) {
     this.out = out
@@ -36,6 +46,8 @@ export class SseTranslatingReader {
       this.pending = chunk.subarray(chunk.length - cut)
       chunk = chunk.subarray(0, chunk.length - cut)
     }
+    // Held text comes first, for a caller that did not ask rest() for it.
+    if (this.held !== '') return this.rest() + this.read(chunk.toString('utf8'))
     return this.read(chunk.toString('utf8'))
   }
 
@@ -55,6 +67,13 @@ export class SseTranslatingReader {
       }
       start = i + 1
       out += this.line(line)
+      if (!this.started && out !== '') {
+        this.started = true
+        if (start < text.length) {
+          this.held = text.slice(start)
+          return out
+        }
+      }
     }
     if (start < text.length) {
       this.partial += text.slice(start)
@@ -67,7 +86,8 @@ export class SseTranslatingReader {
     if (line === '') {
       if (this.data.length === 0) { this.event = ''; return '' }
       const name = this.event
-      const data = this.data.length === 1 ? this.data[0] as string : this.data.join('\n')
+      const only = this.data[0]
+      const data = this.data.length === 1 && only !== undefined ? only : this.data.join('\n')
       this.event = ''
       this.data = []
       this.size = 0
@@ -86,9 +106,17 @@ export class SseTranslatingReader {
     return ''
   }
 
+  /** What push() held back of its chunk after the stream's first output ('' almost always). */
+  rest (): string {
+    if (this.held === '') return ''
+    const text = this.held
+    this.held = ''
+    return this.read(text)
+  }
+
   /** The provider ended: a last event without its blank line still counts. */
   end (): string {
-    let out = ''
+    let out = this.rest()
     if (this.partial !== '') { out += this.line(this.partial); this.partial = '' }
     if (this.data.length > 0) out += this.line('')
     return out + this.out.end()
@@ -99,7 +127,8 @@ export class SseTranslatingReader {
 function incompleteTail (b: Buffer): number {
   const n = b.length
   for (let k = 1; k <= 3 && k <= n; k++) {
-    const byte = b[n - k] as number
+    const byte = b[n - k]
+    if (byte === undefined) return 0
     if ((byte & 0xc0) === 0x80) continue // continuation byte: look further back
     if ((byte & 0x80) === 0) return 0
     const need = (byte & 0xe0) === 0xc0 ? 2 : (byte & 0xf0) === 0xe0 ? 3 : 4

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest'
 import { MAX_EVENT_BYTES, SseProtocolError, SseTranslatingReader } from '../../../src/translate/sse.js'
 import type { StreamTranslator } from '../../../src/translate/types.js'
+import { ANTHROPIC } from '../../../src/translate/registry.js'
 
 class Recorder implements StreamTranslator {
   events: Array<[string, string]> = []
@@ -49,5 +50,36 @@ describe('SseTranslatingReader', () => {
     const r2 = new SseTranslatingReader(new Recorder())
     const line = 'data: ' + 'x'.repeat(1024) + '\n'
     expect(() => { for (let i = 0; i < 1100; i++) r2.push(Buffer.from(line)) }).toThrow(SseProtocolError)
+  })
+})
+
+describe('a translated stream\'s first chunk goes out alone', () => {
+  const ev = (type: string, data: Record<string, unknown>): string => `event: ${type}\r\ndata: ${JSON.stringify({ type, ...data })}\r\n\r\n`
+  const START = ev('message_start', { message: { id: 'msg_1', type: 'message', role: 'assistant', model: 'claude-3-5-haiku-latest', content: [], usage: { input_tokens: 3, output_tokens: 1 } } })
+  const BLOCK = ev('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }) + ev('ping', {})
+  const delta = (text: string): string => ev('content_block_delta', { index: 0, delta: { type: 'text_delta', text } })
+  const reader = (): SseTranslatingReader => new SseTranslatingReader(ANTHROPIC.stream({ rest: '', body: Buffer.alloc(0), stream: true, includeUsage: false }, 1700000000, 'm'))
+  const deltas = (sse: string): unknown[] => sse.split('\n\n').filter(e => e !== '').map(e => (JSON.parse(e.slice(6)) as { choices: Array<{ delta: unknown }> }).choices[0]?.delta)
+
+  it('the role chunk of message_start, before the rest of a provider chunk is even translated', () => {
+    const r = reader()
+    const first = r.push(Buffer.from(START + BLOCK + delta('Hello') + delta(' world')))
+    expect(deltas(first)).toEqual([{ role: 'assistant', content: '' }])
+    expect(deltas(r.rest())).toEqual([{ content: 'Hello' }, { content: ' world' }])
+    expect(r.rest()).toBe('')
+    // From then on a chunk is translated whole.
+    expect(deltas(r.push(Buffer.from(delta('!') + delta('?'))))).toEqual([{ content: '!' }, { content: '?' }])
+    expect(r.rest()).toBe('')
+  })
+
+  it('holds nothing when the first event ends its chunk, and end() reads what rest() was not asked for', () => {
+    const r = reader()
+    expect(deltas(r.push(Buffer.from(START)))).toEqual([{ role: 'assistant', content: '' }])
+    expect(r.rest()).toBe('')
+    const s = reader()
+    s.push(Buffer.from(START + delta('Hi')))
+    const tail = s.end()
+    expect(tail.endsWith('data: [DONE]\n\n')).toBe(true)
+    expect(deltas(tail.slice(0, -'data: [DONE]\n\n'.length))).toEqual([{ content: 'Hi' }])
   })
 })
