@@ -10,6 +10,7 @@ const CONFIG_BUILD = `${SRC}config/(compile|store|reload-guard)\\.ts$`
 const UTIL = `${SRC}observability/(format|logger|line-writer)\\.ts$`
 const OBSERVERS = `${SRC}observability/(access-log|metrics)\\.ts$`
 const STAGES = `${SRC}(auth|access|routing|usage|proxy|faults)/`
+const EDGE = `${SRC}edge/`
 const PLANES = `${SRC}(run-plane|control-plane|playground)/`
 const APP = `${SRC}app\\.ts$`
 const TOOLS = `${SRC}((cli|loadtest|mock)/|server\\.ts$)`
@@ -56,14 +57,21 @@ module.exports = {
       comment: 'Compiling the config calls the stages\' compilers; it never reaches a plane, an observer, the app or a tool.',
       severity: 'error',
       from: { path: CONFIG_BUILD },
-      to: { path: [PLANES, OBSERVERS, APP, TOOLS] }
+      to: { path: [EDGE, PLANES, OBSERVERS, APP, TOOLS] }
     },
     {
       name: 'observers-read-records',
       comment: 'The access log and metrics read core records and the config store, not stages or planes.',
       severity: 'error',
       from: { path: OBSERVERS },
-      to: { path: [STAGES, PLANES, APP, TOOLS] }
+      to: { path: [STAGES, EDGE, PLANES, APP, TOOLS] }
+    },
+    {
+      name: 'edge-below-planes',
+      comment: 'The HTTP surface\'s shared checks (admission, client errors, closing) serve the app and the run plane; they never reach up to them.',
+      severity: 'error',
+      from: { path: EDGE },
+      to: { path: [PLANES, APP, TOOLS] }
     },
     {
       name: 'planes-apart',

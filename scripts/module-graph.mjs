@@ -35,6 +35,7 @@ export function layerOf (file) {
   }
   if (folder === 'observability') return UTIL.has(base) ? ['util', 1] : ['observability', 3]
   if (STAGES.has(folder)) return [`stage:${folder}`, 2]
+  if (folder === 'edge') return ['edge', 3.5] // the HTTP surface's shared checks: above observers, below planes
   if (folder === 'run-plane' || folder === 'control-plane' || folder === 'playground' || folder === 'http') return [`plane:${folder}`, 4]
   return [`tool:${folder}`, 6]
 }

@@ -112,7 +112,8 @@ export async function buildApp (store: ConfigStore, opts: AppOptions = {}): Prom
   })
 
   // Before the routes: hooks on the root reach every route and plugin registered after them.
-  registerControlAccessLog(fastify, logger, () => store.current.server.accessLog)
+  // The control plane's state decorates requests in its own plugin: elsewhere it is undefined.
+  registerControlAccessLog(fastify, logger, () => store.current.server.accessLog, req => req.cp ?? null)
   registerMetricsRoute(fastify, metrics)
   if (metrics !== null) registerUsageMetrics(metrics.registry, services.usage)
   if (metrics !== null) registerFaultMetrics(metrics.registry, services.faults)
@@ -139,7 +140,8 @@ export async function buildApp (store: ConfigStore, opts: AppOptions = {}): Prom
   })
 
   await fastify.ready()
-  const srv = server as unknown as http.Server
+  // The server serverFactory built: Fastify keeps it as its own.
+  const srv = fastify.server
 
   const app: App = {
     server: srv,

@@ -12,7 +12,7 @@ import type { FaultInput } from '../core/faults.js'
 import { EdgeError } from '../core/errors.js'
 import type { FaultServices, FaultView } from '../faults/registry.js'
 import { checkTarget, workspacesTouched } from '../faults/targets.js'
-import { FAULT_NAME, checkFaultBody } from '../faults/validate.js'
+import { FAULT_NAME, readFaultBody } from '../faults/validate.js'
 import { cpState } from './request.js'
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1'])
@@ -50,9 +50,9 @@ export function registerFaultRoutes (app: FastifyInstance, faults: FaultServices
     const { principal, runtime } = cpState(req)
     const name = req.params.name
     if (!FAULT_NAME.test(name)) throw new EdgeError('BAD_REQUEST', 'name: a fault name is lower-case letters, digits and hyphens (at most 63).')
-    const problem = checkFaultBody(req.body)
-    if (problem !== null) throw new EdgeError('BAD_REQUEST', `${problem.field}: ${problem.message}`)
-    const spec = { ...(req.body as object), name } as FaultInput
+    const read = readFaultBody(req.body)
+    if (read.problem !== null) throw new EdgeError('BAD_REQUEST', `${read.problem.field}: ${read.problem.message}`)
+    const spec: FaultInput = { ...read.body, name }
     const target = checkTarget(spec, runtime)
     if (target !== null) throw new EdgeError(target.field === 'target' && target.message.startsWith('a fault needs') ? 'BAD_REQUEST' : 'RESOURCE_NOT_FOUND', `${target.field}: ${target.message}`)
     requireAdmin(req, principal, workspacesTouched(spec, runtime))

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto'
 import type { FastifyRequest } from 'fastify'
 import { EdgeError } from '../core/errors.js'
+import { isRecord, queryParam } from './parsed.js'
 
 export const PAGINATED_SINCE = '2026-04-28'
 const VERSION = /^(\d{4})-(\d{2})-(\d{2})$/
@@ -45,12 +46,22 @@ export interface ListPage<T> { data: T[]; meta: { hasMore: boolean; nextCursor: 
 
 interface CursorBody { o: number; f: string; t: number }
 
+/** A cursor as the client sent it back, checked field by field; null when it is not one of ours. */
+function readCursor (cursor: string): CursorBody | null {
+  let parsed: unknown
+  try { parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) } catch { return null }
+  if (!isRecord(parsed)) return null
+  const { o, f, t } = parsed
+  if (typeof o !== 'number' || !Number.isInteger(o) || o < 0 || typeof f !== 'string' || typeof t !== 'number') return null
+  return { o, f, t }
+}
+
 function fingerprint (scope: string, sort: string, q: string, status: string): string {
   return createHash('sha256').update(`${scope}\n${sort}\n${q}\n${status}`).digest('base64url').slice(0, 16)
 }
 
 function queryString (req: FastifyRequest, name: string): string | null {
-  const v = (req.query as Record<string, unknown> | null)?.[name]
+  const v = queryParam(req.query, name)
   if (v === undefined) return null
   if (typeof v !== 'string') throw new EdgeError('BAD_REQUEST', `Query parameter "${name}" must be given once.`)
   return v
@@ -70,7 +81,7 @@ function compare (sort: string) {
 
 function matches (item: Listable, q: string): boolean {
   if (item.name.includes(q) || item.displayName.toLowerCase().includes(q)) return true
-  for (const k in item.labels) if (k.toLowerCase().includes(q) || (item.labels[k] as string).toLowerCase().includes(q)) return true
+  for (const [k, v] of Object.entries(item.labels)) if (k.toLowerCase().includes(q) || v.toLowerCase().includes(q)) return true
   return false
 }
 
@@ -102,16 +113,13 @@ export function renderList<I extends Listable, T> (req: FastifyRequest, scope: s
   let offset = 0
   const cursor = queryString(req, 'cursor')
   if (cursor !== null && cursor !== '') {
-    let body: CursorBody | null = null
-    try { body = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as CursorBody } catch { body = null }
-    if (body === null || typeof body !== 'object' || !Number.isInteger(body.o) || body.o < 0 || typeof body.f !== 'string' || typeof body.t !== 'number') {
-      throw new EdgeError('BAD_REQUEST', 'The cursor is malformed; start again without it.')
-    }
+    const body = readCursor(cursor)
+    if (body === null) throw new EdgeError('BAD_REQUEST', 'The cursor is malformed; start again without it.')
     if (body.f !== fp) throw new EdgeError('BAD_REQUEST', 'The cursor belongs to another query (workspace, sort, q or status); start again without it.')
     if (now - body.t > CURSOR_TTL_MS) throw new EdgeError('BAD_REQUEST', 'The cursor is older than 24 hours; start again without it.')
     offset = body.o
   }
-  const selected = items.filter(i => (statusKey === '' || (statuses as Set<string>).has(i.status)) && (q === '' || matches(i, q)))
+  const selected = items.filter(i => (statuses === null || statusKey === '' || statuses.has(i.status)) && (q === '' || matches(i, q)))
   selected.sort(compare(sort))
   const page = selected.slice(offset, offset + limit)
   const next = offset + page.length

@@ -3,6 +3,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { ConfigStore } from '../config/store.js'
 import type { IdentityServices } from '../auth/authenticate.js'
+import { isRecord } from './parsed.js'
 
 const PREFIXES = ['', '/v0', '/api'] as const
 const MAX_TOKEN_BODY = 64 * 1024
@@ -19,7 +20,7 @@ export function registerIdentityRoutes (fastify: FastifyInstance, store: ConfigS
   void fastify.register(async (scope) => {
     scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: MAX_TOKEN_BODY }, (_req, body, done) => {
       const out: Record<string, string> = {}
-      for (const [k, v] of new URLSearchParams(body as string)) out[k] = v
+      for (const [k, v] of new URLSearchParams(typeof body === 'string' ? body : body.toString('utf8'))) out[k] = v
       done(null, out)
     })
     // Body problems (bad JSON, wrong type, too large) still answer in the OAuth shape.
@@ -29,7 +30,7 @@ export function registerIdentityRoutes (fastify: FastifyInstance, store: ConfigS
     })
     const token = async (req: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
       const raw = req.body
-      const body = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? raw as Record<string, unknown> : {}
+      const body = isRecord(raw) ? raw : {}
       const auth = req.headers.authorization
       const answer = await identity.issuer.token(store.current, { authorization: typeof auth === 'string' ? auth : undefined, body })
       return await reply.code(answer.status).headers(answer.headers).send(answer.body)

@@ -10,6 +10,7 @@ import { controlPlaneErrorBody, controlPlaneErrorHeaders } from '../core/render-
 import { requestIdFor } from '../core/request-id.js'
 import { authenticate, type IdentityServices } from '../auth/authenticate.js'
 import { decideWorkspaceAccess } from '../access/decide.js'
+import { queryParam } from './parsed.js'
 
 /** Per-request state of the control plane; `null` until the preHandler ran. */
 export interface CpState {
@@ -41,8 +42,7 @@ function firstHeader (req: FastifyRequest, name: string): string | null {
 }
 
 function queryWorkspace (req: FastifyRequest): string | null {
-  const q = req.query as Record<string, unknown> | null
-  const v = q?.workspace
+  const v = queryParam(req.query, 'workspace')
   return typeof v === 'string' && v.trim() !== '' ? v.trim() : null
 }
 

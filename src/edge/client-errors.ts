@@ -1,7 +1,7 @@
 // What the server answers when Node's HTTP parser gives up on a connection (bad framing,
 // obs-fold, bare LF, oversized headers, timeouts) and when a client asks to CONNECT: agnet's
 // edge error shape, `Connection: close`, and never a second answer to one request.
-import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import { IncomingMessage, ServerResponse, type Server } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { Logger } from 'pino'
 import { EdgeError } from '../core/errors.js'
@@ -33,10 +33,20 @@ function errorFor (code: string | undefined): EdgeError {
   return new EdgeError('BAD_FRAMING', (code !== undefined ? PARSER_MESSAGES[code] : undefined) ?? FRAMING)
 }
 
-/** Node's per-connection HTTP state, read only to know which request an error belongs to. */
-interface HttpSocket extends Duplex {
-  _httpMessage?: ServerResponse | null
-  parser?: { incoming: IncomingMessage | null } | null
+// Node's per-connection HTTP state, read only to know which request an error belongs to. The
+// fields are Node's own and undeclared, so each is checked before it is used.
+
+/** The request the connection's parser is reading, if any. */
+function parsingNow (socket: Duplex): IncomingMessage | null {
+  const parser = 'parser' in socket ? socket.parser : null
+  const incoming = typeof parser === 'object' && parser !== null && 'incoming' in parser ? parser.incoming : null
+  return incoming instanceof IncomingMessage ? incoming : null
+}
+
+/** The answer going out on the connection, if any. */
+function answeringNow (socket: Duplex): ServerResponse | null {
+  const out = '_httpMessage' in socket ? socket._httpMessage : null
+  return out instanceof ServerResponse ? out : null
 }
 
 /**
@@ -48,11 +58,10 @@ export function createClientErrorHandler (logger: Logger): (err: NodeJS.ErrnoExc
   return function onClientError (err: NodeJS.ErrnoException, socket: Duplex): void {
     if (err.code === 'ECONNRESET' || socket.destroyed || !socket.writable) { socket.destroy(); return }
     if (isClosing(socket)) return
-    const s = socket as HttpSocket
-    const current = s.parser?.incoming ?? null
+    const current = parsingNow(socket)
     // The request whose body broke, when the error is in a body rather than in a new head.
     const broken = current !== null && !current.complete ? current : null
-    const out = s._httpMessage ?? null
+    const out = answeringNow(socket)
     if (out !== null && out.req !== broken) {
       // An earlier request's answer is still going out: it stays the last one on this
       // connection; the broken request behind it is never answered nor run.

@@ -20,18 +20,22 @@ export class FaultClient {
     let json: unknown = null
     try { json = text === '' ? null : JSON.parse(text) } catch {}
     if (res.statusCode >= 400) {
-      const message = (json as { message?: unknown } | null)?.message
+      const message = typeof json === 'object' && json !== null && 'message' in json ? json.message : undefined
       throw new FaultApiError(res.statusCode, `${res.statusCode} ${typeof message === 'string' ? message : text.slice(0, 200)}`)
     }
     return json
   }
 
   async list (): Promise<FaultView[]> {
-    return ((await this.call('GET', '')) as { faults: FaultView[] }).faults
+    const json = await this.call('GET', '')
+    // eslint-disable-next-line @typescript-eslint/consistent-type-assertions -- parsed JSON from the gateway's fault API, which answers a list as { faults: FaultView[] } (control-plane/faults.ts)
+    return (json as { faults: FaultView[] }).faults
   }
 
   async put (name: string, body: FaultBodyInput): Promise<FaultView> {
-    return await this.call('PUT', `/${encodeURIComponent(name)}`, body) as FaultView
+    const json = await this.call('PUT', `/${encodeURIComponent(name)}`, body)
+    // eslint-disable-next-line @typescript-eslint/consistent-type-assertions -- parsed JSON from the gateway's fault API, which answers a put with the FaultView it stored (control-plane/faults.ts)
+    return json as FaultView
   }
 
   async remove (name: string): Promise<void> {
@@ -41,6 +45,8 @@ export class FaultClient {
   /** Removes the run-time faults named, or all of them when `names` is null. */
   async clear (names: readonly string[] | null = null): Promise<string[]> {
     const q = names === null ? '' : `?names=${encodeURIComponent(names.join(','))}`
-    return ((await this.call('DELETE', q)) as { deleted: string[] }).deleted
+    const json = await this.call('DELETE', q)
+    // eslint-disable-next-line @typescript-eslint/consistent-type-assertions -- parsed JSON from the gateway's fault API, which answers a clear as { deleted: string[] } (control-plane/faults.ts)
+    return (json as { deleted: string[] }).deleted
   }
 }

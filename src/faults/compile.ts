@@ -11,7 +11,7 @@ export function compileFaults (input: ConfigInput, rt: Pick<Runtime, 'regions' |
   ;(input.network?.faults ?? []).forEach((f, i) => {
     if (seen.has(f.name)) ctx.report(['network', 'faults', i, 'name'], `fault "${f.name}" is defined twice`)
     seen.add(f.name)
-    const problem = checkTarget(f, rt as Runtime)
+    const problem = checkTarget(f, rt)
     if (problem !== null) {
       ctx.report(['network', 'faults', i, ...(problem.field === 'target' ? [] : [problem.field])], problem.message)
       return

@@ -29,7 +29,8 @@ export interface FaultPlan {
 export function planFault (list: readonly ActiveFault[]): FaultPlan | null {
   let plan: FaultPlan | null = null
   for (let i = 0; i < list.length; i++) {
-    const f = list[i] as ActiveFault
+    const f = list[i]
+    if (f === undefined) continue
     const spec = f.entry.spec
     if (spec.effect !== 'latency' && plan?.action != null) continue
     const rate = spec.rate ?? 1

@@ -85,8 +85,7 @@ export class FaultServices {
     this.runtime = rt
     const now = Date.now()
     const declared = new Map((rt.faults ?? []).map(f => [f.name, f]))
-    for (const name of [...this.config.keys()]) {
-      const before = this.config.get(name) as FaultEntry
+    for (const [name, before] of [...this.config]) {
       const next = declared.get(name)
       // An unchanged declaration keeps its generator, so a reload does not restart the draws.
       if (next === undefined || JSON.stringify(next) !== JSON.stringify(before.spec)) this.config.delete(name)

@@ -10,7 +10,7 @@ export interface TargetProblem {
 
 function modelOf (dep: RtDeployment): { workspace: string; model: string } {
   // Deployment ids are "<workspace>/<model>/<name>".
-  const [workspace, model] = dep.id.split('/') as [string, string]
+  const [workspace = '', model = ''] = dep.id.split('/')
   return { workspace, model }
 }
 
@@ -26,7 +26,7 @@ export function matchesTarget (spec: FaultBodyInput, dep: RtDeployment): boolean
 }
 
 /** The deployments the fault touches in this runtime. */
-export function targetsOf (spec: FaultBodyInput, rt: Runtime): RtDeployment[] {
+export function targetsOf (spec: FaultBodyInput, rt: Pick<Runtime, 'deployments'>): RtDeployment[] {
   return rt.deployments.filter(d => matchesTarget(spec, d))
 }
 
@@ -38,15 +38,16 @@ export function workspacesTouched (spec: FaultBodyInput, rt: Runtime): string[] 
 const list = (xs: Iterable<string>): string => [...new Set(xs)].sort().join(', ')
 
 /** Null when the target is sound; otherwise what is wrong, naming the valid values. */
-export function checkTarget (spec: FaultBodyInput, rt: Runtime): TargetProblem | null {
+export function checkTarget (spec: FaultBodyInput, rt: Pick<Runtime, 'regions' | 'workspaces' | 'deployments'>): TargetProblem | null {
   if (spec.region === undefined && spec.deployment === undefined && spec.workspace === undefined && spec.model === undefined) {
     return { field: 'target', message: 'a fault needs at least one of region, deployment, workspace, model' }
   }
   if (spec.region !== undefined && !rt.regions.has(spec.region)) return { field: 'region', message: `unknown region "${spec.region}"; valid: ${list(rt.regions.keys())}` }
   if (spec.workspace !== undefined && !rt.workspaces.has(spec.workspace)) return { field: 'workspace', message: `unknown workspace "${spec.workspace}"; valid: ${list(rt.workspaces.keys())}` }
-  if (spec.model !== undefined) {
+  const model = spec.model
+  if (model !== undefined) {
     const scope = spec.workspace === undefined ? [...rt.workspaces.values()] : [rt.workspaces.get(spec.workspace)].filter(w => w !== undefined)
-    if (!scope.some(w => w.models.has(spec.model as string))) return { field: 'model', message: `unknown model "${spec.model}"; valid: ${list(scope.flatMap(w => [...w.models.keys()]))}` }
+    if (!scope.some(w => w.models.has(model))) return { field: 'model', message: `unknown model "${model}"; valid: ${list(scope.flatMap(w => [...w.models.keys()]))}` }
   }
   if (spec.deployment !== undefined && !rt.deployments.some(d => d.name === spec.deployment)) {
     return { field: 'deployment', message: `unknown deployment "${spec.deployment}"; valid: ${list(rt.deployments.map(d => d.name))}` }

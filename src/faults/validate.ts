@@ -10,24 +10,40 @@ export interface FieldProblem {
 
 const validate = new Ajv2019({ allErrors: true, strict: false, allowUnionTypes: true }).compile<FaultBodyInput>(FaultBody)
 const FIELDS = Object.keys(FaultBody.properties)
+const EFFECTS: ReadonlySet<string> = new Set(FAULT_EFFECTS)
+
+/** A JSON object (not null, not an array): its fields can be read by name. */
+export function isRecord (v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
+
+/** A fault body read from JSON or YAML: the typed body, or the first problem by field. */
+export type FaultBodyReading =
+  | { readonly body: FaultBodyInput; readonly problem: null }
+  | { readonly body: null; readonly problem: FieldProblem }
 
 /** Null when `body` is a valid fault body; otherwise the first problem, by field. */
 export function checkFaultBody (body: unknown): FieldProblem | null {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return { field: '(body)', message: 'a fault is a JSON object such as {"region":"eu-fra-1","effect":"down"}' }
-  const o = body as Record<string, unknown>
-  for (const k of Object.keys(o)) {
+  return readFaultBody(body).problem
+}
+
+/** Checks `body` (a `name` field aside) and returns it typed, or the first problem, by field. */
+export function readFaultBody (body: unknown): FaultBodyReading {
+  const fail = (field: string, message: string): FaultBodyReading => ({ body: null, problem: { field, message } })
+  if (!isRecord(body)) return fail('(body)', 'a fault is a JSON object such as {"region":"eu-fra-1","effect":"down"}')
+  for (const k of Object.keys(body)) {
     if (k === 'name') continue
-    if (!FIELDS.includes(k)) return { field: k, message: `unknown field "${k}"; valid fields: ${FIELDS.join(', ')}` }
+    if (!FIELDS.includes(k)) return fail(k, `unknown field "${k}"; valid fields: ${FIELDS.join(', ')}`)
   }
-  if (o.effect === undefined) return { field: 'effect', message: `missing; valid effects: ${FAULT_EFFECTS.join(', ')}` }
-  if (typeof o.effect !== 'string' || !(FAULT_EFFECTS as readonly string[]).includes(o.effect)) return { field: 'effect', message: `unknown effect ${JSON.stringify(o.effect)}; valid effects: ${FAULT_EFFECTS.join(', ')}` }
-  const { name: _name, ...rest } = o
-  if (validate(rest)) return null
+  if (body.effect === undefined) return fail('effect', `missing; valid effects: ${FAULT_EFFECTS.join(', ')}`)
+  if (typeof body.effect !== 'string' || !EFFECTS.has(body.effect)) return fail('effect', `unknown effect ${JSON.stringify(body.effect)}; valid effects: ${FAULT_EFFECTS.join(', ')}`)
+  const { name: _name, ...rest } = body
+  if (validate(rest)) return { body: rest, problem: null }
   const e = (validate.errors ?? [])[0]
-  if (e === undefined) return { field: '(body)', message: 'invalid fault' }
+  if (e === undefined) return fail('(body)', 'invalid fault')
   const field = e.instancePath.replace(/^\//, '') || '(body)'
   const hint = field === 'region' || field === 'deployment' || field === 'workspace' || field === 'model' ? ' (lower-case letters, digits, hyphens)' : ''
-  return { field, message: `${e.message ?? 'is invalid'}${hint}` }
+  return fail(field, `${e.message ?? 'is invalid'}${hint}`)
 }
 
 export const FAULT_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/

@@ -38,7 +38,7 @@ export function loadExpectations (file: string): ExpectationsInput {
   try {
     doc = parseYaml(readFileSync(file, 'utf8'))
   } catch (err) {
-    throw new Error(`${file}: ${(err as Error).message}`)
+    throw new Error(`${file}: ${err instanceof Error ? err.message : String(err)}`)
   }
   if (!validate(doc)) {
     const problems = (validate.errors ?? []).map(e => `${e.instancePath === '' ? '(top)' : e.instancePath} ${e.message ?? 'is invalid'}`)

@@ -89,7 +89,7 @@ export class Generator {
       this.timer = null
     }
     if (load.connections !== null) {
-      for (let o = 0; o < this.pools.length; o++) while (this.inFlight[o] as number < load.connections) this.send(o)
+      for (let o = 0; o < this.pools.length; o++) while ((this.inFlight[o] ?? 0) < load.connections) this.send(o)
     }
   }
 
@@ -98,23 +98,24 @@ export class Generator {
     if (!this.running || rate === null) return
     const due = Math.floor(rate * (this.now() - this.phaseStart) / 1000)
     for (let o = 0; o < this.pools.length; o++) {
-      let n = due - (this.phaseSent[o] as number)
+      let n = due - (this.phaseSent[o] ?? 0)
       while (n-- > 0) {
-        this.phaseSent[o] = (this.phaseSent[o] as number) + 1
-        if ((this.inFlight[o] as number) >= this.cap) this.skipped[o] = (this.skipped[o] as number) + 1
+        this.phaseSent[o] = (this.phaseSent[o] ?? 0) + 1
+        if ((this.inFlight[o] ?? 0) >= this.cap) this.skipped[o] = (this.skipped[o] ?? 0) + 1
         else this.send(o)
       }
     }
   }
 
   private send (o: number): void {
-    this.inFlight[o] = (this.inFlight[o] as number) + 1
-    this.sent[o] = (this.sent[o] as number) + 1
+    const pool = this.pools[o]
+    if (pool === undefined) return
+    this.inFlight[o] = (this.inFlight[o] ?? 0) + 1
+    this.sent[o] = (this.sent[o] ?? 0) + 1
     const t = this.now()
-    const pool = this.pools[o] as Pool
     pool.request({
       path: this.opts.path,
-      method: this.opts.method as 'POST',
+      method: this.opts.method,
       headers: this.headers[o],
       body: this.opts.body ?? undefined,
       headersTimeout: this.opts.timeoutMs,
@@ -133,8 +134,9 @@ export class Generator {
   private record (s: Sample): void {
     this.samples.push(s)
     const o = s.origin
-    this.inFlight[o] = (this.inFlight[o] as number) - 1
-    if (this.running && this.load.connections !== null && (this.inFlight[o] as number) < this.load.connections) this.send(o)
+    const inFlight = (this.inFlight[o] ?? 0) - 1
+    this.inFlight[o] = inFlight
+    if (this.running && this.load.connections !== null && inFlight < this.load.connections) this.send(o)
     if (this.inFlight.every(n => n === 0)) { const w = this.idle; this.idle = []; for (const f of w) f() }
   }
 

@@ -63,8 +63,10 @@ class RegionCounter {
       let region = NO_REGION
       // The parser hands headers as a flat [name, value, ...] list with the server's casing.
       for (let i = 0; i < h.length; i += 2) {
-        const name = h[i] as string
-        if (name.length === 14 && name.toLowerCase() === 'x-agnet-region') { region = h[i + 1] as string; break }
+        const name = h[i]
+        const value = h[i + 1]
+        if (name === undefined || value === undefined) break
+        if (name.length === 14 && name.toLowerCase() === 'x-agnet-region') { region = value; break }
       }
       this.regions.set(region, (this.regions.get(region) ?? 0) + 1)
     })

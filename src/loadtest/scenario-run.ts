@@ -7,7 +7,6 @@ import { FaultClient } from '../faults/client.js'
 import { Generator } from './generator.js'
 import { checkAgainstGateway, meets, type Bound, type Scenario } from './scenario.js'
 import { shiftOf, summarise, type FaultWindow, type OriginShift, type OriginSummary, type PhaseWindow } from './timeline.js'
-import type { RouteExplanation } from '../routing/explain.js'
 
 export class RunError extends Error {}
 
@@ -35,6 +34,31 @@ export interface RunOptions {
   signal: AbortSignal
 }
 
+/** What a scenario reads of the gateway's route explanation: each deployment's name, region and verdict. */
+interface ExplainedDeployment { readonly name: string; readonly region: string; readonly verdict: string }
+
+/** The deployments of an explanation the gateway answered (parsed JSON), checked; null when it is not one. */
+function explainedDeployments (body: unknown): ExplainedDeployment[] | null {
+  if (typeof body !== 'object' || body === null || !('deployments' in body) || !Array.isArray(body.deployments)) return null
+  const list: unknown[] = body.deployments
+  const out: ExplainedDeployment[] = []
+  for (const d of list) {
+    if (typeof d !== 'object' || d === null || !('name' in d) || !('region' in d) || !('verdict' in d)) return null
+    const { name, region, verdict } = d
+    if (typeof name !== 'string' || typeof region !== 'string' || typeof verdict !== 'string') return null
+    out.push({ name, region, verdict })
+  }
+  return out
+}
+
+/** The `message` of an error body, or the start of the body as text. */
+function messageOf (body: unknown): string {
+  if (typeof body === 'object' && body !== null && 'message' in body && typeof body.message === 'string') return body.message
+  return String(body).slice(0, 200)
+}
+
+const errorText = (err: unknown): string => err instanceof Error ? err.message : String(err)
+
 async function explain (o: RunOptions, s: Scenario, origin: string): Promise<{ status: number; body: unknown }> {
   const headers: Record<string, string> = { accept: 'application/json' }
   if (o.apiKey !== null) headers.authorization = `Bearer ${o.apiKey}`
@@ -45,26 +69,28 @@ async function explain (o: RunOptions, s: Scenario, origin: string): Promise<{ s
     try { body = JSON.parse(text) } catch {}
     return { status: res.statusCode, body }
   } catch (err) {
-    throw new RunError(`the gateway at ${o.baseUrl} cannot be reached (${(err as Error).message}); start it (npm start) or pass --url`)
+    throw new RunError(`the gateway at ${o.baseUrl} cannot be reached (${errorText(err)}); start it (npm start) or pass --url`)
   }
 }
 
 /** Asks the gateway for the model's regions and deployments, and whether each origin exists. */
-async function preflight (o: RunOptions, s: Scenario): Promise<RouteExplanation> {
-  let first: RouteExplanation | null = null
+async function preflight (o: RunOptions, s: Scenario): Promise<readonly ExplainedDeployment[]> {
+  let first: ExplainedDeployment[] | null = null
   const badOrigins: string[] = []
   for (const origin of s.origins) {
     const r = await explain(o, s, origin)
-    const message = (r.body as { message?: string } | null)?.message ?? String(r.body).slice(0, 200)
+    const message = messageOf(r.body)
     if (r.status === 400) { badOrigins.push(origin); continue }
     if (r.status === 401) throw new RunError(`the gateway refused the credential (401: ${message}); pass --api-key or set BL_API_KEY`)
     if (r.status !== 200) throw new RunError(`the gateway answered ${r.status} for ${s.workspace}/${s.model}: ${message}`)
-    first ??= r.body as RouteExplanation
+    if (first === null) {
+      first = explainedDeployments(r.body)
+      if (first === null) throw new RunError(`the gateway's route explanation for ${s.workspace}/${s.model} has no deployments list: ${String(JSON.stringify(r.body)).slice(0, 200)}`)
+    }
   }
-  const e = first
-  const regions = e === null ? [] : [...new Set(e.deployments.map(d => d.region))]
-  checkAgainstGateway(s, { regions, deployments: e === null ? [] : e.deployments.map(d => d.name), badOrigins })
-  return e as RouteExplanation
+  const deployments = first ?? []
+  checkAgainstGateway(s, { regions: [...new Set(deployments.map(d => d.region))], deployments: deployments.map(d => d.name), badOrigins })
+  return deployments
 }
 
 const sleep = async (ms: number, signal: AbortSignal): Promise<void> => {
@@ -76,8 +102,8 @@ const sleep = async (ms: number, signal: AbortSignal): Promise<void> => {
 }
 
 export async function runScenario (s: Scenario, o: RunOptions): Promise<ScenarioResult> {
-  const route = await preflight(o, s)
-  const regionOf = new Map(route.deployments.map(d => [d.name, d.region]))
+  const deployments = await preflight(o, s)
+  const regionOf = new Map(deployments.map(d => [d.name, d.region]))
   const faults = new FaultClient(o.apiUrl, o.apiKey)
   const ours = [...new Set(s.phases.flatMap(p => p.faults.map(f => f.name)))]
   const totalMs = s.phases.reduce((a, p) => a + p.durationMs, 0)
@@ -103,19 +129,26 @@ export async function runScenario (s: Scenario, o: RunOptions): Promise<Scenario
   // What is out of rotation, once a second (explain reads the routing state without changing it).
   const poller = setInterval(() => {
     const sec = Math.floor(gen.now() / 1000)
-    explain(o, s, s.origins[0] as string).then(r => {
-      if (r.status === 200) ejections.set(sec, (r.body as RouteExplanation).deployments.filter(d => d.verdict === 'ejected' || d.verdict === 'unhealthy').length)
+    const origin = s.origins[0]
+    if (origin === undefined) return
+    explain(o, s, origin).then(r => {
+      const now = r.status === 200 ? explainedDeployments(r.body) : null
+      if (now !== null) ejections.set(sec, now.filter(d => d.verdict === 'ejected' || d.verdict === 'unhealthy').length)
     }, () => {})
   }, 1000)
   try {
     if (ours.length > 0) await faults.clear(ours).catch(() => [])
-    for (let i = 0; i < s.phases.length && !o.signal.aborted; i++) {
-      const p = s.phases[i] as (typeof s.phases)[number]
+    for (const [i, p] of s.phases.entries()) {
+      if (o.signal.aborted) break
       const wanted = new Set(p.faults.map(f => f.name))
       const gone = [...open.keys()].filter(n => !wanted.has(n))
       if (gone.length > 0) {
         await faults.clear(gone)
-        for (const n of gone) { const w = open.get(n) as FaultWindow; w.endMs = gen.now(); open.delete(n) }
+        for (const n of gone) {
+          const w = open.get(n)
+          if (w !== undefined) w.endMs = gen.now()
+          open.delete(n)
+        }
       }
       const left = s.phases.slice(i).reduce((a, x) => a + x.durationMs, 0)
       for (const f of p.faults) {
@@ -147,7 +180,7 @@ export async function runScenario (s: Scenario, o: RunOptions): Promise<Scenario
     await gen.stop(Math.min(s.timeoutMs, 10_000))
     o.log(`stopped in ${Math.round(performance.now() - t)} ms`)
     if (ours.length > 0) {
-      try { await faults.clear(ours) } catch (err) { o.log(`could not clear the scenario's faults (${(err as Error).message}); they expire by themselves (ttl)`) }
+      try { await faults.clear(ours) } catch (err) { o.log(`could not clear the scenario's faults (${errorText(err)}); they expire by themselves (ttl)`) }
     }
   }
   if (o.signal.aborted) throw new RunError('interrupted; the scenario\'s faults were cleared')
@@ -156,7 +189,7 @@ export async function runScenario (s: Scenario, o: RunOptions): Promise<Scenario
 
 function assemble (s: Scenario, o: RunOptions, gen: Generator, phases: PhaseWindow[], faultWindows: FaultWindow[], ejections: Map<number, number>, startedAt: string, totalMs: number): ScenarioResult {
   const byOrigin = s.origins.map((_o, i) => gen.samples.filter(x => x.origin === i).sort((a, b) => a.t - b.t))
-  const runEnd = phases.length === 0 ? 0 : (phases[phases.length - 1] as PhaseWindow).endMs
+  const runEnd = phases[phases.length - 1]?.endMs ?? 0
   const ejectedAt = (sec: number): number => ejections.get(sec) ?? 0
   const result: ScenarioResult = {
     scenario: { file: s.file, workspace: s.workspace, model: s.model, path: s.path, method: s.method, origins: s.origins, seed: s.seed, text: s.text },
@@ -184,9 +217,10 @@ function assemble (s: Scenario, o: RunOptions, gen: Generator, phases: PhaseWind
   }
   s.origins.forEach((origin, i) => {
     const asked = s.phases.every(p => (p.rate ?? s.rate) !== null && p.connections === null) ? s.phases.reduce((a, p) => a + (p.rate ?? s.rate ?? 0) * p.durationMs, 0) / Math.max(1, totalMs) : null
-    const achieved = runEnd === 0 ? 0 : (gen.sent[i] as number) / (runEnd / 1000)
-    result.generator.origins[origin] = { asked: asked === null ? null : Math.round(asked * 10) / 10, achieved: Math.round(achieved * 10) / 10, skipped: gen.skipped[i] as number }
-    if (asked !== null && achieved < asked * 0.95) result.generator.warnings.push(`origin ${origin}: offered ${Math.round(asked)}/s, achieved ${Math.round(achieved)}/s (${gen.skipped[i] as number} sends skipped: too many requests in flight)`)
+    const skipped = gen.skipped[i] ?? 0
+    const achieved = runEnd === 0 ? 0 : (gen.sent[i] ?? 0) / (runEnd / 1000)
+    result.generator.origins[origin] = { asked: asked === null ? null : Math.round(asked * 10) / 10, achieved: Math.round(achieved * 10) / 10, skipped }
+    if (asked !== null && achieved < asked * 0.95) result.generator.warnings.push(`origin ${origin}: offered ${Math.round(asked)}/s, achieved ${Math.round(achieved)}/s (${skipped} sends skipped: too many requests in flight)`)
   })
   result.expectations = checkPhases(s, result)
   const reasons: string[] = []
@@ -231,7 +265,8 @@ function checkPhases (s: Scenario, r: ScenarioResult): ExpectationResult[] {
             if (key !== '*') out.push({ phase: phaseName, origin, what: `timeToShift ${e.timeToShift.text}`, met: false, actual: 'no fault starting in this phase affects this origin' })
             continue
           }
-          const worst = shifts.some(x => x.timeToShiftMs === null) ? null : Math.max(...shifts.map(x => x.timeToShiftMs as number))
+          const times = shifts.map(x => x.timeToShiftMs)
+          const worst = times.every(x => x !== null) ? Math.max(...times) : null
           add('timeToShift', e.timeToShift, worst, x => `${x} ms`)
         }
       }

@@ -3,9 +3,8 @@
 // reported as file:line:column, the field, and the values that would be accepted, before any
 // load is sent.
 import { readFileSync } from 'node:fs'
-import { LineCounter, parseDocument, isMap, isSeq, type Node } from 'yaml'
-import { checkFaultBody } from '../faults/validate.js'
-import { FAULT_NAME } from '../faults/validate.js'
+import { LineCounter, parseDocument, isMap, isNode, isScalar, isSeq, type Node, type Pair, type YAMLMap } from 'yaml'
+import { FAULT_NAME, isRecord, readFaultBody } from '../faults/validate.js'
 import type { FaultBodyInput } from '../core/faults.js'
 
 export class ScenarioError extends Error {}
@@ -58,6 +57,7 @@ export interface Scenario {
 const TOP = ['workspace', 'model', 'path', 'method', 'body', 'origins', 'rate', 'connections', 'seed', 'timeout', 'phases', 'expect']
 const PHASE = ['name', 'duration', 'rate', 'connections', 'faults']
 const EXPECT = ['regions', 'errors', 'rateLimited', 'p99', 'timeToShift']
+const OPS: ReadonlyArray<Bound['op']> = ['>=', '<=', '>', '<', '=']
 
 /** "5s", "500ms", "2m" or a number of seconds → ms; null when unreadable. */
 export function parseSeconds (v: unknown): number | null {
@@ -75,11 +75,14 @@ export function parseBound (v: unknown, unit: 'fraction' | 'ms'): Bound | null {
   const text = String(v)
   const m = /^\s*(>=|<=|>|<|=)?\s*(.+?)\s*$/.exec(text)
   if (m === null) return null
-  const op = (m[1] ?? '=') as Bound['op']
+  const sign = m[1] ?? '='
+  const op = OPS.find(o => o === sign)
+  const written = m[2]
+  if (op === undefined || written === undefined) return null
   let value: number | null
-  if (unit === 'ms') value = /^\d+(\.\d+)?$/.test(m[2] as string) ? Number(m[2]) : parseSeconds(m[2])
+  if (unit === 'ms') value = /^\d+(\.\d+)?$/.test(written) ? Number(written) : parseSeconds(written)
   else {
-    const raw = (m[2] as string).endsWith('%') ? Number((m[2] as string).slice(0, -1)) / 100 : Number(m[2])
+    const raw = written.endsWith('%') ? Number(written.slice(0, -1)) / 100 : Number(written)
     value = Number.isFinite(raw) && raw >= 0 && raw <= 1 ? raw : null
   }
   if (value === null) return null
@@ -117,26 +120,41 @@ class Reader {
   }
 }
 
-function child (map: Node, key: string): Node | null {
+// A parsed document holds nodes throughout; these read them with checks rather than trust.
+
+/** The plain value of a scalar node (a key, a bound); undefined for anything else. */
+function scalarValue (node: unknown): unknown {
+  return isScalar(node) ? node.value : undefined
+}
+
+function nodeOf (v: unknown): Node | null {
+  return isNode(v) ? v : null
+}
+
+/** The value node of `key` in a mapping (its key node when the value is empty); null when absent. */
+function child (map: Node | null, key: string): Node | null {
   if (!isMap(map)) return null
   for (const pair of map.items) {
-    const k = pair.key as { value?: unknown } | null
-    if (k?.value === key) return (pair.value as Node | null) ?? (pair.key as Node)
+    if (scalarValue(pair.key) === key) return nodeOf(pair.value) ?? nodeOf(pair.key)
   }
   return null
 }
 
-function keyNode (map: Node, key: string): Node | null {
+function keyNode (map: Node | null, key: string): Node | null {
   if (!isMap(map)) return null
-  for (const pair of map.items) if ((pair.key as { value?: unknown } | null)?.value === key) return pair.key as Node
+  for (const pair of map.items) if (scalarValue(pair.key) === key) return nodeOf(pair.key)
   return null
 }
 
-function checkKeys (r: Reader, node: Node, field: string, allowed: readonly string[]): void {
+function keyOf (pair: Pair<unknown, unknown>): string {
+  return String(scalarValue(pair.key))
+}
+
+function checkKeys (r: Reader, node: Node | null, field: string, allowed: readonly string[]): asserts node is YAMLMap<unknown, unknown> {
   if (!isMap(node)) r.fail(node, field, 'expected a mapping')
   for (const pair of node.items) {
-    const k = (pair.key as { value?: unknown } | null)?.value
-    if (typeof k !== 'string' || !allowed.includes(k)) r.fail(pair.key as Node, `${field === '' ? '' : `${field}.`}${String(k)}`, `unknown field; valid fields: ${allowed.join(', ')}`)
+    const k = scalarValue(pair.key)
+    if (typeof k !== 'string' || !allowed.includes(k)) r.fail(nodeOf(pair.key), `${field === '' ? '' : `${field}.`}${String(k)}`, `unknown field; valid fields: ${allowed.join(', ')}`)
   }
 }
 
@@ -156,32 +174,37 @@ export function loadScenario (file: string, text = readFileSync(file, 'utf8')): 
     const p = r.lines.linePos(e?.pos[0] ?? 0)
     throw new ScenarioError(`${file}:${p.line}:${p.col}: not valid YAML: ${e?.message.split('\n')[0] ?? ''}`)
   }
-  const root = doc.contents as Node | null
-  if (root === null || !isMap(root)) throw new ScenarioError(`${file}:1:1: a scenario is a mapping with workspace, model, origins, rate and phases`)
+  const root = doc.contents
+  const SHAPE = `${file}:1:1: a scenario is a mapping with workspace, model, origins, rate and phases`
+  if (root === null || !isMap(root)) throw new ScenarioError(SHAPE)
   checkKeys(r, root, '', TOP)
-  const data = doc.toJS() as Record<string, unknown>
+  const data: unknown = doc.toJS()
+  if (!isRecord(data)) throw new ScenarioError(SHAPE)
   const places = new Map<string, number>()
 
-  const str = (key: string, required: boolean): string | null => {
+  const optional = (key: string): string | null => {
     const v = data[key]
-    if (v === undefined) { if (required) r.fail(root, key, 'missing'); return null }
+    if (v === undefined) return null
     if (typeof v !== 'string' || v === '') r.fail(child(root, key), key, 'expected a non-empty string')
-    return v as string
+    return v
   }
-  const workspace = str('workspace', true) as string
-  const model = str('model', true) as string
-  let path = str('path', false) ?? '/v1/chat/completions'
+  const required = (key: string): string => optional(key) ?? r.fail(root, key, 'missing')
+  const workspace = required('workspace')
+  const model = required('model')
+  let path = optional('path') ?? '/v1/chat/completions'
   if (path !== '' && !path.startsWith('/')) path = `/${path}`
-  const method = (str('method', false) ?? 'POST').toUpperCase()
+  const method = (optional('method') ?? 'POST').toUpperCase()
   let body: string | null = null
   if (data.body !== undefined) body = typeof data.body === 'string' ? data.body : JSON.stringify(data.body)
   else if (method !== 'GET' && method !== 'HEAD') body = JSON.stringify({ model: 'agnet-loadtest', max_tokens: 16, messages: [{ role: 'user', content: 'Hello from an agnet scenario' }] })
 
   const originsNode = child(root, 'origins')
-  const origins = data.origins
-  if (!Array.isArray(origins) || origins.length === 0 || !origins.every(o => typeof o === 'string' && o !== '')) r.fail(originsNode ?? root, 'origins', 'expected a list of origins such as [DE, US] (region names or ISO country codes)')
+  const written: unknown[] = Array.isArray(data.origins) ? data.origins : []
+  const origins: string[] = []
+  for (const o of written) if (typeof o === 'string' && o !== '') origins.push(o)
+  if (!Array.isArray(data.origins) || written.length === 0 || origins.length !== written.length) r.fail(originsNode ?? root, 'origins', 'expected a list of origins such as [DE, US] (region names or ISO country codes)')
   if (new Set(origins).size !== origins.length) r.fail(originsNode, 'origins', 'an origin is listed twice')
-  ;(origins as string[]).forEach((o, i) => { places.set(`origin:${o}`, r.line(isSeq(originsNode) ? originsNode.items[i] as Node : originsNode)) })
+  origins.forEach((o, i) => { places.set(`origin:${o}`, r.line(isSeq(originsNode) ? nodeOf(originsNode.items[i]) : originsNode)) })
 
   const rate = data.rate === undefined ? null : positive(r, child(root, 'rate'), 'rate', data.rate, false)
   const connections = data.connections === undefined ? null : positive(r, child(root, 'connections'), 'connections', data.connections, true)
@@ -192,11 +215,13 @@ export function loadScenario (file: string, text = readFileSync(file, 'utf8')): 
   if (phasesNode === null || !isSeq(phasesNode) || phasesNode.items.length === 0) r.fail(phasesNode ?? root, 'phases', 'expected a non-empty list of phases, each with a name and a duration')
   const phases: Phase[] = []
   const faultNames = new Map<string, string>()
+  const phaseData: unknown[] = Array.isArray(data.phases) ? data.phases : []
   phasesNode.items.forEach((pn, i) => {
-    const node = pn as Node
+    const node = nodeOf(pn)
     const field = `phases[${i}]`
     checkKeys(r, node, field, PHASE)
-    const p = (data.phases as Array<Record<string, unknown>>)[i] as Record<string, unknown>
+    const p = phaseData[i]
+    if (!isRecord(p)) r.fail(node, field, 'expected a mapping')
     if (typeof p.name !== 'string' || !NAME.test(p.name)) r.fail(child(node, 'name') ?? node, `${field}.name`, 'expected a name of lower-case letters, digits and hyphens')
     if (phases.some(x => x.name === p.name)) r.fail(child(node, 'name'), `${field}.name`, `phase "${p.name}" is defined twice`)
     const durationMs = parseSeconds(p.duration) ?? r.fail(child(node, 'duration') ?? node, `${field}.duration`, 'expected a duration such as "5s", "500ms" or "2m"')
@@ -207,20 +232,21 @@ export function loadScenario (file: string, text = readFileSync(file, 'utf8')): 
     const fnode = child(node, 'faults')
     if (p.faults !== undefined) {
       if (!Array.isArray(p.faults) || !isSeq(fnode)) r.fail(fnode, `${field}.faults`, 'expected a list of faults')
-      ;(p.faults as unknown[]).forEach((f, j) => {
-        const fn = fnode.items[j] as Node
+      const written: unknown[] = p.faults
+      written.forEach((o, j) => {
+        const fn = nodeOf(fnode.items[j])
         const ff = `${field}.faults[${j}]`
-        const o = f as Record<string, unknown>
-        if (typeof o !== 'object' || o === null || typeof o.name !== 'string' || !FAULT_NAME.test(o.name)) r.fail(child(fn, 'name') ?? fn, `${ff}.name`, 'each fault needs a name of lower-case letters, digits and hyphens')
-        const problem = checkFaultBody(o)
-        if (problem !== null) r.fail(child(fn, problem.field) ?? keyNode(fn, problem.field) ?? fn, `${ff}.${problem.field}`, problem.message)
-        const { name, ...rest } = o as { name: string } & Record<string, unknown>
-        const bodyJson = JSON.stringify(rest)
+        if (!isRecord(o) || typeof o.name !== 'string' || !FAULT_NAME.test(o.name)) r.fail(child(fn, 'name') ?? fn, `${ff}.name`, 'each fault needs a name of lower-case letters, digits and hyphens')
+        const name = o.name
+        const read = readFaultBody(o)
+        if (read.problem !== null) r.fail(child(fn, read.problem.field) ?? keyNode(fn, read.problem.field) ?? fn, `${ff}.${read.problem.field}`, read.problem.message)
+        const body = read.body
+        const bodyJson = JSON.stringify(body)
         const before = faultNames.get(name)
         if (before !== undefined && before !== bodyJson) r.fail(child(fn, 'name'), `${ff}.name`, `fault "${name}" is used with two different definitions; give them different names`)
         faultNames.set(name, bodyJson)
         for (const t of ['region', 'deployment'] as const) if (typeof o[t] === 'string') places.set(`${t}:${o[t]}`, r.line(child(fn, t)))
-        faults.push({ name, body: { ...(rest as FaultBodyInput), seed: (rest.seed as number | undefined) ?? seed }, line: r.line(fn) })
+        faults.push({ name, body: { ...body, seed: body.seed ?? seed }, line: r.line(fn) })
       })
     }
     phases.push({ name: p.name, durationMs, rate: prate, connections: pconn, faults })
@@ -231,45 +257,45 @@ export function loadScenario (file: string, text = readFileSync(file, 'utf8')): 
   if (data.expect !== undefined) {
     if (!isMap(enode)) r.fail(enode, 'expect', 'expected a mapping of phase → origin → expectations')
     for (const pair of enode.items) {
-      const phase = String((pair.key as { value?: unknown }).value)
-      if (!phases.some(p => p.name === phase)) r.fail(pair.key as Node, `expect.${phase}`, `unknown phase "${phase}"; valid phases: ${phases.map(p => p.name).join(', ')}`)
-      const pv = pair.value as Node
+      const phase = keyOf(pair)
+      if (!phases.some(p => p.name === phase)) r.fail(nodeOf(pair.key), `expect.${phase}`, `unknown phase "${phase}"; valid phases: ${phases.map(p => p.name).join(', ')}`)
+      const pv = nodeOf(pair.value)
       if (!isMap(pv)) r.fail(pv, `expect.${phase}`, 'expected a mapping of origin → expectations')
       const byOrigin = new Map<string, PhaseOriginExpect>()
       for (const op of pv.items) {
-        const origin = String((op.key as { value?: unknown }).value)
+        const origin = keyOf(op)
         const field = `expect.${phase}.${origin}`
-        if (origin !== '*' && !(origins as string[]).includes(origin)) r.fail(op.key as Node, field, `unknown origin "${origin}"; valid origins: ${(origins as string[]).join(', ')}, or * for all`)
-        const en = op.value as Node
+        if (origin !== '*' && !origins.includes(origin)) r.fail(nodeOf(op.key), field, `unknown origin "${origin}"; valid origins: ${origins.join(', ')}, or * for all`)
+        const en = nodeOf(op.value)
         checkKeys(r, en, field, EXPECT)
         const e: PhaseOriginExpect = { regions: {}, errors: null, rateLimited: null, p99: null, timeToShift: null }
         const rn = child(en, 'regions')
         if (rn !== null) {
           if (!isMap(rn)) r.fail(rn, `${field}.regions`, 'expected a mapping of region → share such as ">=0.9"')
           for (const rp of rn.items) {
-            const region = String((rp.key as { value?: unknown }).value)
-            const b = parseBound((rp.value as { value?: unknown } | null)?.value, 'fraction')
-            if (b === null) r.fail(rp.value as Node, `${field}.regions.${region}`, 'expected a share between 0 and 1, such as ">=0.9", "<=0.05" or 0.5')
+            const region = keyOf(rp)
+            const b = parseBound(scalarValue(rp.value), 'fraction')
+            if (b === null) r.fail(nodeOf(rp.value), `${field}.regions.${region}`, 'expected a share between 0 and 1, such as ">=0.9", "<=0.05" or 0.5')
             e.regions[region] = b
-            places.set(`region:${region}`, r.line(rp.key as Node))
+            places.set(`region:${region}`, r.line(nodeOf(rp.key)))
           }
         }
         for (const k of ['errors', 'rateLimited'] as const) {
           const n = child(en, k)
           if (n === null) continue
-          e[k] = parseBound((n as { value?: unknown }).value, 'fraction') ?? r.fail(n, `${field}.${k}`, 'expected a fraction such as "<=0.01"')
+          e[k] = parseBound(scalarValue(n), 'fraction') ?? r.fail(n, `${field}.${k}`, 'expected a fraction such as "<=0.01"')
         }
         for (const k of ['p99', 'timeToShift'] as const) {
           const n = child(en, k)
           if (n === null) continue
-          e[k] = parseBound((n as { value?: unknown }).value, 'ms') ?? r.fail(n, `${field}.${k}`, 'expected a duration bound such as "<=500ms" or "<=3s"')
+          e[k] = parseBound(scalarValue(n), 'ms') ?? r.fail(n, `${field}.${k}`, 'expected a duration bound such as "<=500ms" or "<=3s"')
         }
         byOrigin.set(origin, e)
       }
       expect.set(phase, byOrigin)
     }
   }
-  return { file, text, workspace, model, path, method, body, origins: origins as string[], rate, connections, seed, timeoutMs, phases, expect, places }
+  return { file, text, workspace, model, path, method, body, origins, rate, connections, seed, timeoutMs, phases, expect, places }
 }
 
 /** Checks the names the gateway knows (regions, deployments of the model); throws ScenarioError. */

@@ -60,7 +60,8 @@ export interface OriginShift {
 export function percentile (sorted: readonly number[], p: number): number | null {
   if (sorted.length === 0) return null
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))
-  return Math.round((sorted[i] as number) * 100) / 100
+  const v = sorted[i]
+  return v === undefined ? null : Math.round(v * 100) / 100
 }
 
 const failed = (s: Sample): boolean => s.status === 0 || s.broken || s.status >= 500 || (s.status >= 400 && s.status !== 429)

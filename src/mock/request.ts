@@ -44,7 +44,8 @@ export function parseJson (raw: Buffer): { ok: true; value: unknown } | { ok: fa
   const text = raw.toString('utf8').replace(/^\uFEFF/, '').trim()
   if (text === '') return { ok: true, value: {} }
   try {
-    return { ok: true, value: JSON.parse(text) as unknown }
+    const value: unknown = JSON.parse(text)
+    return { ok: true, value }
   } catch (err) {
     return { ok: false, error: err instanceof Error ? err.message : String(err) }
   }

@@ -2,7 +2,6 @@
 // provider API by path, with knobs (latency, TTFT, pacing, injected errors,
 // socket failures) settable per server or per request via headers.
 import * as http from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { anthropicError, handleAnthropic } from './anthropic.js'
 import { baseError, handleBase } from './base.js'
 import { cohereError, handleCohere } from './cohere.js'
@@ -94,15 +93,15 @@ function num (req: http.IncomingMessage, name: string, fallback: number): number
   return Number.isFinite(n) && n >= 0 ? n : fallback
 }
 
-const FAIL_MODES = new Set<Knobs['fail']>(['reset-before-headers', 'reset-mid-stream', 'hang'])
+const FAIL_MODES = ['reset-before-headers', 'reset-mid-stream', 'hang'] as const
 
 function resolveKnobs (req: http.IncomingMessage, opts: MockOptions): Knobs {
-  const fail = header(req, 'x-mock-fail')?.trim().toLowerCase() as Knobs['fail']
+  const asked = header(req, 'x-mock-fail')?.trim().toLowerCase()
   return {
     latencyMs: num(req, 'x-mock-latency-ms', opts.latencyMs ?? 0),
     ttftMs: num(req, 'x-mock-ttft-ms', opts.ttftMs ?? 0),
     tokensPerSecond: num(req, 'x-mock-tps', opts.tokensPerSecond ?? 0),
-    fail: FAIL_MODES.has(fail) ? fail : undefined,
+    fail: FAIL_MODES.find(m => m === asked),
     omitUsage: header(req, 'x-mock-stream-usage')?.trim().toLowerCase() === 'omit',
     answerWords: Math.min(Math.max(1, Math.floor(num(req, 'x-mock-answer-words', opts.answerWords ?? DEFAULT_OUTPUT_WORDS))), MAX_OUTPUT_WORDS)
   }
@@ -240,7 +239,9 @@ export async function startMockServer (opts: MockOptions & { port?: number; host
       resolve()
     })
   })
-  const { port } = server.address() as AddressInfo
+  const address = server.address()
+  if (address === null || typeof address === 'string') throw new Error('mock upstream: listening, but not on a TCP port')
+  const { port } = address
   const urlHost = host.includes(':') ? `[${host}]` : host
   let closing: Promise<void> | undefined
   return {

@@ -58,7 +58,7 @@ export function argumentDeltas (json: string): string[] {
 
 /** The tool to call: `forced` when named and offered, else the first; null when none is offered. */
 export function chooseTool (tools: readonly OfferedTool[], forced: string | null): MockToolCall | null {
-  if (tools.length === 0) return null
-  const tool = (forced !== null ? tools.find(t => t.name === forced) : undefined) ?? tools[0] as OfferedTool
+  const tool = (forced !== null ? tools.find(t => t.name === forced) : undefined) ?? tools[0]
+  if (tool === undefined) return null
   return makeToolCall(tool)
 }

@@ -26,7 +26,7 @@ function json (v: string | null): string { return v === null ? 'null' : JSON.str
 function grantTypeOf (req: FastifyRequest): string | null {
   const body = req.body
   if (body === null || typeof body !== 'object') return null
-  const g = (body as Record<string, unknown>).grant_type
+  const g = 'grant_type' in body ? body.grant_type : undefined
   if (typeof g !== 'string') return null
   return GRANT.test(g) ? g : 'other'
 }
@@ -35,31 +35,28 @@ function grantTypeOf (req: FastifyRequest): string | null {
 function errorNameOf (payload: unknown): string | null {
   if (typeof payload !== 'string' || payload.length > 4096 || payload[0] !== '{') return null
   try {
-    const body = JSON.parse(payload) as Record<string, unknown>
+    const body: unknown = JSON.parse(payload)
+    if (typeof body !== 'object' || body === null || !('error' in body)) return null
     const e = body.error
     if (typeof e === 'string') return ERROR_NAME.test(e) ? e : null
-    if (e !== null && typeof e === 'object' && typeof (e as Record<string, unknown>).code === 'string') {
-      const code = (e as Record<string, unknown>).code as string
-      return ERROR_NAME.test(code) ? code : null
-    }
+    if (e !== null && typeof e === 'object' && 'code' in e && typeof e.code === 'string') return ERROR_NAME.test(e.code) ? e.code : null
   } catch {}
   return null
 }
 
-function principalOf (req: FastifyRequest): Principal | null {
-  const cp = (req as FastifyRequest & { cp?: { principal: Principal } | null }).cp
-  return cp === null || cp === undefined ? null : cp.principal
+/** Who a control-plane request was answered for, once the plane's preHandler named it. */
+export interface ControlCaller {
+  readonly principal: Principal
+  readonly workspaceName: string | null
 }
 
-function workspaceOf (req: FastifyRequest): string | null {
-  const cp = (req as FastifyRequest & { cp?: { workspaceName: string | null } | null }).cp
-  return cp === null || cp === undefined ? null : cp.workspaceName
-}
+/** The caller of a request, or null when none was named (outside the control plane, refused early). */
+export type CallerOf = (req: FastifyRequest) => ControlCaller | null
 
-export function writeControlAccessLine (logger: Logger, req: FastifyRequest, reply: FastifyReply, pending: Pending): void {
+export function writeControlAccessLine (logger: Logger, req: FastifyRequest, reply: FastifyReply, pending: Pending, caller: ControlCaller | null): void {
   if (!logger.isLevelEnabled('info')) return
   const path = (req.url.split('?')[0] ?? '').slice(0, MAX_PATH)
-  const p = principalOf(req)
+  const p = caller === null ? null : caller.principal
   const status = reply.statusCode
   const headerId = reply.getHeader('x-request-id')
   const id = typeof headerId === 'string' ? headerId : pending.id
@@ -70,7 +67,7 @@ export function writeControlAccessLine (logger: Logger, req: FastifyRequest, rep
   const bytesIn = Number(req.headers['content-length'] ?? 0)
   const line = `{"level":30,"time":"${new Date().toISOString()}","service":"agnet","msg":"request","reqId":${json(id)}` +
     `,"plane":"${CONTROL.test(req.url) ? 'control' : 'edge'}","method":${json(req.method)},"path":${json(path)}` +
-    `,"workspace":${json(workspaceOf(req))},"model":null` +
+    `,"workspace":${json(caller === null ? null : caller.workspaceName)},"model":null` +
     `,"principal":${p === null ? 'null' : JSON.stringify(p.subject)},"credential":${p === null ? 'null' : JSON.stringify(p.credential)}` +
     (TOKEN.test(req.url) ? `,"grantType":${json(grantTypeOf(req))}` : '') +
     ',"origin":null,"region":null,"deployment":null,"attempts":0' +
@@ -84,7 +81,7 @@ export function writeControlAccessLine (logger: Logger, req: FastifyRequest, rep
  * Hooks on the root instance, so every route registered after it (and the 404 handler) is
  * covered. `enabled` is read per request: server.accessLog follows reloads.
  */
-export function registerControlAccessLog (fastify: FastifyInstance, logger: Logger, enabled: () => boolean): void {
+export function registerControlAccessLog (fastify: FastifyInstance, logger: Logger, enabled: () => boolean, callerOf: CallerOf): void {
   const pending = new WeakMap<FastifyRequest, Pending>()
   fastify.addHook('onRequest', async (req, reply) => {
     if (QUIET.test(req.url)) return
@@ -101,6 +98,6 @@ export function registerControlAccessLog (fastify: FastifyInstance, logger: Logg
   fastify.addHook('onResponse', async (req, reply) => {
     const p = pending.get(req)
     if (p === undefined || !enabled()) return
-    writeControlAccessLine(logger, req, reply, p)
+    writeControlAccessLine(logger, req, reply, p, callerOf(req))
   })
 }

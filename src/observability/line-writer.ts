@@ -39,7 +39,8 @@ export class LineWriter {
 
   flush (cb?: (err?: Error) => void): void {
     if (this.bytes > 0) {
-      const chunk = this.parts.length === 1 ? this.parts[0] as string : this.parts.join('')
+      const only = this.parts.length === 1 ? this.parts[0] : undefined
+      const chunk = only ?? this.parts.join('')
       this.parts = []
       this.bytes = 0
       this.send(chunk)
@@ -70,7 +71,7 @@ export class LineWriter {
     try {
       written = writeSync(this.fd, buf)
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') { this.dropped++; return }
+      if (!(err instanceof Error && 'code' in err && err.code === 'EAGAIN')) { this.dropped++; return }
     }
     if (written < buf.length) this.finishAsync(buf.subarray(written))
   }

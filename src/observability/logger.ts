@@ -32,7 +32,8 @@ export function createLogger (opts: LoggerOptions = {}): Logger {
 
 /** The logger's own stream, for lines agnet serialises itself (the access log). */
 export function streamOf (logger: Logger): DestinationStream {
-  return (logger as unknown as Record<symbol, DestinationStream>)[pino.symbols.streamSym] as DestinationStream
+  // eslint-disable-next-line @typescript-eslint/consistent-type-assertions -- pino keeps its destination under this symbol on every logger (pino.symbols is its public way in), but its types do not declare the property
+  return (logger as Logger & { [pino.symbols.streamSym]: DestinationStream })[pino.symbols.streamSym]
 }
 
 export type { Logger }

@@ -33,8 +33,8 @@ class Buckets {
   observe (v: number): void {
     const b = this.bounds
     let i = 0
-    while (i < b.length && v > (b[i] as number)) i++
-    this.counts[i] = (this.counts[i] as number) + 1
+    while (i < b.length && v > (b[i] ?? Number.POSITIVE_INFINITY)) i++
+    this.counts[i] = (this.counts[i] ?? 0) + 1
     this.sum += v
     this.count++
   }
@@ -85,7 +85,7 @@ class SeriesHistogram extends Histogram {
       if (h.count === 0) continue
       let cumulative = 0
       for (let i = 0; i < h.counts.length; i++) {
-        cumulative += h.counts[i] as number
+        cumulative += h.counts[i] ?? 0
         const le = i < LATENCY_BUCKETS.length ? String(LATENCY_BUCKETS[i]) : '+Inf'
         values.push({ metricName: `${this.metricName}_bucket`, labels: { ...s.labels, le }, value: cumulative })
       }

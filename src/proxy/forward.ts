@@ -157,7 +157,7 @@ export class Exchange<T extends AttemptInput> implements Dispatcher.DispatchHand
       try {
         out = input.translation.data(chunk)
       } catch (err) {
-        this.abortFn?.(err as Error)
+        this.abortFn?.(err instanceof Error ? err : new Error(String(err)))
         return false
       }
       if (out.length === 0) return true
@@ -197,7 +197,7 @@ export class Exchange<T extends AttemptInput> implements Dispatcher.DispatchHand
       try {
         tail = tx.end()
       } catch (err) {
-        return this.onError(err as Error)
+        return this.onError(err instanceof Error ? err : new Error(String(err)))
       }
       this.bytesOut += Buffer.byteLength(tail)
       this.ended = true
@@ -263,7 +263,7 @@ export function dispatchAttempt<T extends AttemptInput> (input: T, model: RtMode
     dispatchBody = tx.request.body
   } else if (body === 'stream') {
     if (req.headers['content-length'] !== undefined) dispatchBody = req
-    // undici takes any async iterable as a body; its type names only Readable.
+    // eslint-disable-next-line @typescript-eslint/consistent-type-assertions -- undici takes any async iterable as a body (it iterates it); its type names only Readable, and wrapping the generator in one would cost a stream per request
     else dispatchBody = exchange.limitedBody(model.bodyLimit) as unknown as IncomingMessage
   } else if (body !== null) {
     dispatchBody = body
@@ -272,7 +272,7 @@ export function dispatchAttempt<T extends AttemptInput> (input: T, model: RtMode
   }
   via.dispatch({
     // The run plane refused TRACE and CONNECT; every other method token goes through as sent.
-    method: req.method as Dispatcher.HttpMethod,
+    method: req.method ?? 'GET',
     path: upstreamPath(dep.basePath, rest),
     headers,
     body: dispatchBody,

@@ -82,25 +82,31 @@ export function buildUpstreamHeaders (
   const named = connectionTokens(connection)
   const out: string[] = []
   for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i] as string
+    const name = raw[i]
+    const value = raw[i + 1]
+    if (name === undefined || value === undefined) break
     const lower = name.toLowerCase()
     if (DROP_REQUEST.has(lower) || isAgnetHeader(lower)) continue
     if (named !== null && named.has(lower)) continue
-    out.push(name, raw[i + 1] as string)
+    out.push(name, value)
   }
   for (let i = 0; i < defaultHeaders.length; i += 2) {
-    const name = defaultHeaders[i] as string
+    const name = defaultHeaders[i]
+    const value = defaultHeaders[i + 1]
+    if (name === undefined || value === undefined) break
     let present = false
-    for (let j = 0; j < out.length; j += 2) if ((out[j] as string).toLowerCase() === name) { present = true; break }
-    if (!present) out.push(name, defaultHeaders[i + 1] as string)
+    for (let j = 0; j < out.length; j += 2) if (out[j]?.toLowerCase() === name) { present = true; break }
+    if (!present) out.push(name, value)
   }
   for (let i = 0; i < setHeaders.length; i += 2) {
-    const name = setHeaders[i] as string
+    const name = setHeaders[i]
+    const value = setHeaders[i + 1]
+    if (name === undefined || value === undefined) break
     // A configured header replaces any client copy that survived stripping.
     for (let j = 0; j < out.length; j += 2) {
-      if ((out[j] as string).toLowerCase() === name) { out.splice(j, 2); j -= 2 }
+      if (out[j]?.toLowerCase() === name) { out.splice(j, 2); j -= 2 }
     }
-    out.push(name, setHeaders[i + 1] as string)
+    out.push(name, value)
   }
   out.push('x-forwarded-for', clientIp, 'x-forwarded-proto', 'http', 'x-request-id', requestId)
   if (hostHeader !== undefined) out.push('x-forwarded-host', hostHeader)

@@ -23,7 +23,7 @@ const COUNTRIES_BY_CONTINENT: Readonly<Record<string, string>> = {
 
 /** Country code (upper-case) → continent code. */
 export const COUNTRY_CONTINENT: ReadonlyMap<string, string> = new Map(
-  Object.entries(COUNTRIES_BY_CONTINENT).flatMap(([continent, list]) => list.split(' ').map(c => [c, continent] as [string, string]))
+  Object.entries(COUNTRIES_BY_CONTINENT).flatMap(([continent, list]) => list.split(' ').map((c): [string, string] => [c, continent]))
 )
 
 /** Codes people write that are not ISO alpha-2, with the one they mean. */
@@ -120,10 +120,10 @@ export function compileRtt (input: ConfigInput, regions: ReadonlyMap<string, RtR
   const build = (kind: 'region' | 'country', name: string, country: string, continent: string): OriginInfo => {
     const rtt = new Float64Array(regionNames.length)
     const row = explicit.get(name)
-    regionNames.forEach((rn, i) => {
-      const r = regions.get(rn) as RtRegion
-      rtt[i] = row?.get(rn) ?? (kind === 'region' && rn === name ? FALLBACK_RTT.sameRegion : fallbackRtt({ kind, name, country, continent }, r))
-    })
+    let i = 0
+    for (const [rn, r] of regions) {
+      rtt[i++] = row?.get(rn) ?? (kind === 'region' && rn === name ? FALLBACK_RTT.sameRegion : fallbackRtt({ kind, name, country, continent }, r))
+    }
     return Object.freeze({ name, kind, country, continent, rtt })
   }
   for (const [name, r] of regions) origins.set(name, build('region', name, r.country, r.continent))

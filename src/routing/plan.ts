@@ -47,7 +47,14 @@ class ModelState {
     let v = this.views.get(origin)
     if (v === undefined) {
       const r = this.route
-      v = r.allowed.map((d, i) => Object.freeze({ rttMs: origin.rtt[r.regionIdx[i] as number] as number, weight: d.weight, priority: d.priority }))
+      v = []
+      for (let i = 0; i < r.allowed.length; i++) {
+        const d = r.allowed[i]
+        const idx = r.regionIdx[i]
+        const rttMs = idx === undefined ? undefined : origin.rtt[idx]
+        if (d === undefined || rttMs === undefined) throw new Error(`routing: ${r.key} has no region index for its deployment ${i}`)
+        v.push(Object.freeze({ rttMs, weight: d.weight, priority: d.priority }))
+      }
       this.views.set(origin, v)
     }
     return v
@@ -134,15 +141,25 @@ export class RoutingServices {
       // One deployment: nothing to choose, only its health to check.
       const st = this.stateOf(route)
       st.counters.seq++
-      return isHealthy(st.health[0] as DeploymentHealth, this.now()) ? allowed : EMPTY
+      const h = st.health[0]
+      return h !== undefined && isHealthy(h, this.now()) ? allowed : EMPTY
     }
     const st = this.stateOf(route)
     const sel = this.peek(route, origin)
     st.counters.seq++
-    if (sel.wrr !== null) for (let i = 0; i < sel.wrr.length; i++) (st.health[i] as DeploymentHealth).wrrCurrent = sel.wrr[i] as number
+    if (sel.wrr !== null) {
+      for (let i = 0; i < sel.wrr.length; i++) {
+        const h = st.health[i]
+        const w = sel.wrr[i]
+        if (h !== undefined && w !== undefined) h.wrrCurrent = w
+      }
+    }
     if (sel.explored >= 0) st.counters.lastExploreSeq = st.counters.seq
-    const out = new Array<RtDeployment>(sel.order.length)
-    for (let k = 0; k < sel.order.length; k++) out[k] = allowed[sel.order[k] as number] as RtDeployment
+    const out: RtDeployment[] = []
+    for (const i of sel.order) {
+      const d = allowed[i]
+      if (d !== undefined) out.push(d)
+    }
     return out
   }
 

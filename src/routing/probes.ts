@@ -3,7 +3,6 @@
 // when the config changes and stopped on close. A probe sends the deployment's own provider
 // headers (the credential goes where the requests go anyway) and never a client's.
 import type { Logger } from 'pino'
-import type { Dispatcher } from 'undici'
 import type { RtDeployment } from '../core/runtime.js'
 import { upstreamPath } from '../core/upstream-path.js'
 
@@ -44,17 +43,21 @@ class Probe {
     this.running = true
     const dep = this.dep
     const headers: string[] = []
-    for (let i = 0; i < dep.setHeaders.length; i += 2) headers.push(dep.setHeaders[i] as string, dep.setHeaders[i + 1] as string)
+    for (let i = 0; i + 1 < dep.setHeaders.length; i += 2) {
+      const name = dep.setHeaders[i]
+      const value = dep.setHeaders[i + 1]
+      if (name !== undefined && value !== undefined) headers.push(name, value)
+    }
     const timeout = Math.min(hc.intervalMs, PROBE_TIMEOUT_MS)
     let up = false
     let reason: string | null = null
     try {
-      const res = await (dep.dispatcher as Dispatcher).request({ method: 'GET', path: upstreamPath(dep.basePath, hc.path), headers, headersTimeout: timeout, bodyTimeout: timeout })
+      const res = await dep.dispatcher.request({ method: 'GET', path: upstreamPath(dep.basePath, hc.path), headers, headersTimeout: timeout, bodyTimeout: timeout })
       await res.body.dump()
       up = res.statusCode >= 200 && res.statusCode < 400
       if (!up) reason = `health probe answered ${res.statusCode}`
     } catch (err) {
-      reason = `health probe failed: ${(err as { code?: string }).code ?? (err as Error).message}`
+      reason = `health probe failed: ${failureOf(err)}`
     }
     this.running = false
     if (!this.stopped) this.onResult(dep, up, reason)
@@ -105,4 +108,11 @@ export class HealthProbes {
     for (const p of this.probes.values()) p.stop()
     this.probes.clear()
   }
+}
+
+/** A failed probe in a word: the error's code (ECONNREFUSED, UND_ERR_HEADERS_TIMEOUT) or its message. */
+function failureOf (err: unknown): string {
+  if (typeof err !== 'object' || err === null) return String(err)
+  if ('code' in err && typeof err.code === 'string') return err.code
+  return err instanceof Error ? err.message : String(err)
 }

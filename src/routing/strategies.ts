@@ -53,8 +53,8 @@ function healthyIndexes (input: SelectionInput): number[] {
   const out: number[] = []
   const { health, now } = input
   for (let i = 0; i < health.length; i++) {
-    const h = health[i] as HealthView
-    if (!h.probeDown && h.ejectedUntil <= now) out.push(i)
+    const h = health[i]
+    if (h !== undefined && !h.probeDown && h.ejectedUntil <= now) out.push(i)
   }
   return out
 }
@@ -75,14 +75,16 @@ let TIE = new Float64Array(64)
  */
 function sortByExpected (order: number[]): void {
   for (let k = 1; k < order.length; k++) {
-    const x = order[k] as number
-    const ex = EXPECTED[x] as number
-    const tx = TIE[x] as number
+    const x = order[k]
+    if (x === undefined) continue
+    const ex = EXPECTED[x] ?? 0
+    const tx = TIE[x] ?? 0
     let m = k - 1
     for (; m >= 0; m--) {
-      const y = order[m] as number
-      const ey = EXPECTED[y] as number
-      if (ey < ex || (ey === ex && (TIE[y] as number) <= tx)) break
+      const y = order[m]
+      if (y === undefined) break
+      const ey = EXPECTED[y] ?? 0
+      if (ey < ex || (ey === ex && (TIE[y] ?? 0) <= tx)) break
       order[m + 1] = y
     }
     order[m + 1] = x
@@ -105,27 +107,37 @@ export function selectByLatency (input: SelectionInput): Selection {
     EXPECTED = new Float64Array(candidates.length * 2)
     TIE = new Float64Array(candidates.length * 2)
   }
-  for (let k = 0; k < n; k++) {
-    const i = order[k] as number
-    EXPECTED[i] = expectedLatency(candidates[i] as CandidateView, health[i] as HealthView)
+  for (const i of order) {
+    const c = candidates[i]
+    const h = health[i]
+    if (c === undefined || h === undefined) continue
+    EXPECTED[i] = expectedLatency(c, h)
     TIE[i] = input.rng()
   }
   sortByExpected(order)
   let explored = -1
-  if (input.seq - input.lastExploreSeq >= input.exploreEvery) {
-    const best = EXPECTED[order[0] as number] as number
+  const first = order[0]
+  if (first !== undefined && input.seq - input.lastExploreSeq >= input.exploreEvery) {
+    const best = EXPECTED[first] ?? 0
     let stalest = -1
+    let stalestSeq = 0
     for (let k = 1; k < n; k++) {
-      const i = order[k] as number
-      const h = health[i] as HealthView
+      const i = order[k]
+      if (i === undefined) continue
+      const h = health[i]
+      const c = candidates[i]
+      if (h === undefined || c === undefined) continue
       if (h.samples === 0 || input.seq - h.lastSampleSeq < input.exploreEvery) continue
-      if ((candidates[i] as CandidateView).rttMs >= best) continue
-      if (stalest < 0 || h.lastSampleSeq < (health[order[stalest] as number] as HealthView).lastSampleSeq) stalest = k
+      if (c.rttMs >= best) continue
+      if (stalest < 0 || h.lastSampleSeq < stalestSeq) { stalest = k; stalestSeq = h.lastSampleSeq }
     }
     if (stalest > 0) {
-      explored = order[stalest] as number
-      order.splice(stalest, 1)
-      order.unshift(explored)
+      const pick = order[stalest]
+      if (pick !== undefined) {
+        explored = pick
+        order.splice(stalest, 1)
+        order.unshift(explored)
+      }
     }
   }
   return { order, wrr: null, explored }
@@ -135,7 +147,7 @@ export function selectByLatency (input: SelectionInput): Selection {
 export function selectByPriority (input: SelectionInput): Selection {
   const order = healthyIndexes(input)
   const { candidates } = input
-  order.sort((a, b) => ((candidates[a] as CandidateView).priority - (candidates[b] as CandidateView).priority) || (a - b))
+  order.sort((a, b) => ((candidates[a]?.priority ?? 0) - (candidates[b]?.priority ?? 0)) || (a - b))
   return { order, wrr: null, explored: -1 }
 }
 
@@ -148,18 +160,20 @@ export function selectByWeight (input: SelectionInput): Selection {
   const order = healthyIndexes(input)
   const { candidates, health } = input
   const wrr = new Array<number>(health.length)
-  for (let i = 0; i < health.length; i++) wrr[i] = (health[i] as HealthView).wrrCurrent
+  for (let i = 0; i < health.length; i++) wrr[i] = health[i]?.wrrCurrent ?? 0
   if (order.length === 0) return { order, wrr, explored: -1 }
   let total = 0
   let best = -1
+  let bestWrr = 0
   for (const i of order) {
-    const w = (candidates[i] as CandidateView).weight
+    const w = candidates[i]?.weight ?? 0
     total += w
-    wrr[i] = (wrr[i] as number) + w
-    if (best < 0 || (wrr[i] as number) > (wrr[best] as number)) best = i
+    const current = (wrr[i] ?? 0) + w
+    wrr[i] = current
+    if (best < 0 || current > bestWrr) { best = i; bestWrr = current }
   }
-  if (total > 0) wrr[best] = (wrr[best] as number) - total
-  order.sort((a, b) => a === best ? -1 : b === best ? 1 : ((candidates[b] as CandidateView).weight - (candidates[a] as CandidateView).weight) || (a - b))
+  if (total > 0) wrr[best] = bestWrr - total
+  order.sort((a, b) => a === best ? -1 : b === best ? 1 : ((candidates[b]?.weight ?? 0) - (candidates[a]?.weight ?? 0)) || (a - b))
   return { order, wrr, explored: -1 }
 }
 

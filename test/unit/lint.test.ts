@@ -1,6 +1,6 @@
 // The import rules hold on src/ and refuse a tree that breaks them: an upward import from the
-// bottom layer, a stage importing another stage, and a cycle. The same command `npm run lint`
-// runs (dependency-cruiser with .dependency-cruiser.cjs).
+// bottom layer, a stage importing another stage, the edge checks importing a plane, and a
+// cycle. The same command `npm run lint` runs (dependency-cruiser with .dependency-cruiser.cjs).
 import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
@@ -30,6 +30,7 @@ describe('import boundaries', () => {
     expect(r.out).toContain('core-imports-nothing')
     expect(r.out).toMatch(/core-imports-nothing[^\n]*core\/bad-upward\.ts/)
     expect(r.out).toContain('stages-import-down-and-own-folder')
+    expect(r.out).toMatch(/edge-below-planes[^\n]*edge\/reaches-plane\.ts/)
     expect(r.out).toMatch(/no-cycle[^\n]*usage\/(a|b)\.ts/)
   }, 120_000)
 })
