@@ -45,6 +45,10 @@ export interface RouteExplanation {
   maxAttempts: number
   budgetMs: number
   chosen: string | null
+  /** The latency strategy tries a deployment it has not measured lately once every so many
+   * requests, so it can win its traffic back: the name when the next request is such a try
+   * (it is then `chosen`, ahead of the lowest expected latency), else null. */
+  explored: string | null
   order: string[]
   /** What a request would be answered instead of being forwarded. */
   error: { code: string; status: number; message: string } | null
@@ -70,6 +74,7 @@ export function explainRoute (rt: Runtime, services: RoutingServices, model: RtM
     maxAttempts: model.routing.maxAttempts,
     budgetMs: model.routing.budgetMs,
     chosen: null,
+    explored: null,
     order: [],
     error: null,
     deployments: [],
@@ -84,6 +89,7 @@ export function explainRoute (rt: Runtime, services: RoutingServices, model: RtM
     })
   }
   out.chosen = out.order[0] ?? null
+  if (route !== undefined && selection !== null && selection.explored >= 0) out.explored = route.allowed[selection.explored]?.name ?? null
   model.deployments.forEach((d, di) => {
     const verdict = route?.verdicts[di]
     const h = services.healthOf(d)
@@ -108,7 +114,7 @@ export function explainRoute (rt: Runtime, services: RoutingServices, model: RtM
       const why = model.routing.strategy === 'latency'
         ? `expected ${round(exp)} ms = RTT ${round(rttMs)} ms + ${measured ? `median TTFB ${round(h.ttfbMs)} ms (last ${Math.min(h.samples, TTFB_WINDOW)} of ${h.samples} answers)` : 'TTFB not measured yet (explored first)'}`
         : model.routing.strategy === 'priority' ? `priority ${d.priority}` : `weight ${d.weight}`
-      reason = `${verdict.reason}; ${why}`
+      reason = `${verdict.reason}; ${why}${out.explored === d.name ? `; tried next to measure it again (not answered for a while)` : ''}`
     }
     if (verdict !== undefined && verdict.allowed && verdict.dryRunExcludedBy.length > 0 && !reason.includes('dry run')) reason += `; dry run: ${verdict.dryRunExcludedBy.join(', ')} would exclude it`
     out.deployments.push({

@@ -10,6 +10,7 @@ import type { Runtime } from '../../../src/core/runtime.js'
 import { RoutingServices, EXPLORE_EVERY } from '../../../src/routing/plan.js'
 import type { ModelRoute } from '../../../src/core/runtime.js'
 import { mulberry32 } from '../../../src/mock/text.js'
+import { explainRoute } from '../../../src/routing/explain.js'
 
 const registry = new DispatcherRegistry()
 afterAll(async () => { await registry.destroyAll() })
@@ -45,6 +46,38 @@ function drive (services: RoutingServices, rt: Runtime, n: number, ttfb: Record<
 }
 
 describe('RoutingServices', () => {
+  it('explain names the deployment the next request explores, and otherwise shows the lowest expected latency first', () => {
+    const services = new RoutingServices({ now: () => 0, rng: mulberry32(3) })
+    const rt = compile(1)
+    services.sync(rt)
+    const model = rt.workspaces.get('acme')?.models.get('m')
+    if (model === undefined) throw new Error('no model')
+    const origin = rt.network.defaultOriginInfo
+    // b is fast, a slow: after the first tries of each, a is only explored.
+    const picks = drive(services, rt, 3 * EXPLORE_EVERY, { a: 100, b: 5 })
+    let sawExplore = false
+    let sawPlain = false
+    for (let i = 0; i < 2 * EXPLORE_EVERY; i++) {
+      const e = explainRoute(rt, services, model, origin)
+      const next = drive(services, rt, 1, { a: 100, b: 5 })[0]
+      // explain answers what the next request does.
+      expect(e.chosen).toBe(next)
+      if (e.explored === null) {
+        sawPlain = true
+        expect(e.chosen).toBe('b')
+      } else {
+        sawExplore = true
+        expect(e.explored).toBe('a')
+        expect(e.order).toEqual(['a', 'b'])
+        expect(e.deployments.find(d => d.name === 'a')?.reason).toContain('tried next to measure it again')
+      }
+    }
+    expect(picks.filter(p => p === 'a').length).toBeGreaterThan(0)
+    expect(sawExplore).toBe(true)
+    expect(sawPlain).toBe(true)
+    services.close()
+  })
+
   it('keeps exploring a slow deployment after a reload (counters survive with the stats)', () => {
     const services = new RoutingServices({ now: () => 0, rng: mulberry32(1) })
     const rt1 = compile(1)
