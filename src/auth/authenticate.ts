@@ -11,7 +11,7 @@ import { TokenCache } from './token-cache.js'
 import { RemoteJwks } from './jwks.js'
 import { TokenIssuer } from './issuer.js'
 import { verifyJwt, type JwtDeps } from './jwt.js'
-import { DEFAULT_CACHE_SIZE } from './compile.js'
+import { DEFAULTS } from '../config/default-values.js'
 
 /** The principal of an open run plane (no credential configured at all). */
 export const ANONYMOUS: Principal = Object.freeze({ kind: 'anonymous', subject: 'anonymous', credential: 'none', workspaces: null, scopes: null })
@@ -50,7 +50,7 @@ export class IdentityServices {
   constructor (opts: IdentityOptions = {}) {
     this.now = opts.now ?? Date.now
     this.issuer = new TokenIssuer(this.now)
-    this.cache = new TokenCache<Principal>(DEFAULT_CACHE_SIZE)
+    this.cache = new TokenCache<Principal>(DEFAULTS.auth.cacheSize)
     this.jwksForBound = issuer => this.jwksFor(issuer)
   }
 

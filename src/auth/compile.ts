@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import type { ApiKeyInput, ConfigInput, ExternalIssuerInput } from '../config/schema.js'
 import type { CompileContext } from '../config/compile-context.js'
-import { parseDuration } from '../config/defaults.js'
+import { DEFAULTS, durationMs, parseDuration } from '../config/default-values.js'
 import { sha256, secretStampOf } from './api-keys.js'
 import { HS_ALGS, algorithmsForKey, intersect, keyFromJwk, parseSigningKey, type JwkLike } from './keys.js'
 import type { IdentityRuntime, JwtAlgorithm, Principal, Role, RtApiKey, RtClient, RtExternalIssuer, RtIssuerConfig, RtIssuerKey } from '../core/identity.js'
@@ -14,9 +14,13 @@ import type { IdentityRuntime, JwtAlgorithm, Principal, Role, RtApiKey, RtClient
 type Path = Array<string | number>
 
 const HASH_PREFIX = 'sha256:'
-export const DEFAULT_TOKEN_TTL_S = 7200
-export const DEFAULT_REFRESH_TTL_S = 30 * 24 * 3600
-export const DEFAULT_CACHE_SIZE = 100_000
+const EXTERNAL = DEFAULTS.external
+const JWKS_CACHE_TTL_MS = durationMs(EXTERNAL.jwksCacheTtl)
+const JWKS_COOLDOWN_MS = durationMs(EXTERNAL.jwksCooldown)
+const JWKS_TIMEOUT_MS = durationMs(EXTERNAL.jwksTimeout)
+const CLOCK_TOLERANCE_MS = durationMs(EXTERNAL.clockTolerance)
+const TOKEN_TTL_MS = durationMs(DEFAULTS.issuer.tokenTtl)
+const REFRESH_TOKEN_TTL_MS = durationMs(DEFAULTS.issuer.refreshTokenTtl)
 
 function compileKey (k: ApiKeyInput, at: Path, principalBase: Omit<Principal, 'credential' | 'scopes'>, keys: Map<string, RtApiKey>, ctx: CompileContext): void {
   if ((k.hash === undefined) === (k.value === undefined)) {
@@ -37,7 +41,7 @@ function compileKey (k: ApiKeyInput, at: Path, principalBase: Omit<Principal, 'c
   keys.set(hex, Object.freeze({
     digest,
     expiresAt,
-    revoked: k.revoked ?? false,
+    revoked: k.revoked ?? DEFAULTS.apiKey.revoked,
     principal: Object.freeze({ ...principalBase, credential: k.name, scopes: k.scopes === undefined ? null : new Set(k.scopes) })
   }))
 }
@@ -114,14 +118,14 @@ function compileIssuer (ei: ExternalIssuerInput, at: Path, ctx: CompileContext):
     algorithms: Object.freeze(algorithms),
     staticKeys: Object.freeze(keys),
     jwksUrl,
-    jwksCacheTtlMs: parseDuration(ei.jwksCacheTtl, 600_000),
-    jwksCooldownMs: parseDuration(ei.jwksCooldown, 30_000),
-    jwksTimeoutMs: parseDuration(ei.jwksTimeout, 3_000),
-    clockToleranceS: Math.floor(parseDuration(ei.clockTolerance, 30_000) / 1000),
+    jwksCacheTtlMs: parseDuration(ei.jwksCacheTtl, JWKS_CACHE_TTL_MS),
+    jwksCooldownMs: parseDuration(ei.jwksCooldown, JWKS_COOLDOWN_MS),
+    jwksTimeoutMs: parseDuration(ei.jwksTimeout, JWKS_TIMEOUT_MS),
+    clockToleranceS: Math.floor(parseDuration(ei.clockTolerance, CLOCK_TOLERANCE_MS) / 1000),
     claims: Object.freeze({
-      subject: ei.claims?.subject ?? 'sub',
-      workspace: ei.claims?.workspace ?? 'workspace',
-      role: ei.claims?.role ?? 'role'
+      subject: ei.claims?.subject ?? DEFAULTS.claims.subject,
+      workspace: ei.claims?.workspace ?? DEFAULTS.claims.workspace,
+      role: ei.claims?.role ?? DEFAULTS.claims.role
     })
   })
 }
@@ -136,12 +140,12 @@ function compileIssuerConfig (input: ConfigInput, ctx: CompileContext): RtIssuer
     if (typeof k === 'string') ctx.report(['auth', 'issuer', c.privateKeyPem !== undefined ? 'privateKeyPem' : 'privateKeyFile'], `${k}; create one with \`openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256\``)
     else privateKey = k
   }
-  const ttl = Math.floor(parseDuration(c.tokenTtl, DEFAULT_TOKEN_TTL_S * 1000) / 1000)
+  const ttl = Math.floor(parseDuration(c.tokenTtl, TOKEN_TTL_MS) / 1000)
   if (ttl < 1) ctx.report(['auth', 'issuer', 'tokenTtl'], 'the token lifetime must be at least 1s')
   return Object.freeze({
     issuer: c.issuer ?? null,
     tokenTtlS: ttl,
-    refreshTokenTtlS: Math.floor(parseDuration(c.refreshTokenTtl, DEFAULT_REFRESH_TTL_S * 1000) / 1000),
+    refreshTokenTtlS: Math.floor(parseDuration(c.refreshTokenTtl, REFRESH_TOKEN_TTL_MS) / 1000),
     privateKey
   })
 }
@@ -181,7 +185,7 @@ export function compileIdentity (input: ConfigInput, ctx: CompileContext): Ident
       const at: Path = ['workspaces', wi, 'serviceAccounts', si]
       if (names.has(sa.name)) ctx.report([...at, 'name'], `service account "${sa.name}" is defined twice in workspace "${ws.name}"`)
       names.add(sa.name)
-      const workspaces: ReadonlyMap<string, Role> = new Map([[ws.name, sa.role ?? 'member']])
+      const workspaces: ReadonlyMap<string, Role> = new Map([[ws.name, sa.role ?? DEFAULTS.serviceAccount.role]])
       const base = { kind: 'service-account' as const, subject: sa.name, workspaces }
       ;(sa.apiKeys ?? []).forEach((k, ki) => { compileKey(k, [...at, 'apiKeys', ki], base, apiKeys, ctx) })
       if (sa.clientId === undefined) {
@@ -229,6 +233,6 @@ export function compileIdentity (input: ConfigInput, ctx: CompileContext): Ident
     clients,
     external,
     issuer,
-    cacheSize: input.auth?.cacheSize ?? DEFAULT_CACHE_SIZE
+    cacheSize: input.auth?.cacheSize ?? DEFAULTS.auth.cacheSize
   })
 }

@@ -5,6 +5,7 @@ import { resolveTarget } from './run.js'
 import { FaultApiError, FaultClient } from '../faults/client.js'
 import { FAULT_EFFECTS, type FaultBodyInput } from '../core/faults.js'
 import { checkFaultBody } from '../faults/validate.js'
+import { DEFAULTS } from '../config/default-values.js'
 
 interface Common { url?: string; apiKey?: string }
 interface AddFlags extends Common {
@@ -58,7 +59,7 @@ async function run (fn: () => Promise<void>): Promise<void> {
 export function registerChaos (program: Command): void {
   const chaos = program.command('chaos').description('Inject network faults between a running gateway and its deployments (down, reset, status, latency, stall, cut, ratelimit, errors).')
   const common = (c: Command): Command => c
-    .option('--url <url>', 'gateway base URL (default: AGNET_URL, else http://localhost:$AGNET_PORT or 8080)')
+    .option('--url <url>', `gateway base URL (default: AGNET_URL, else http://localhost:$AGNET_PORT or ${DEFAULTS.server.port})`)
     .option('--api-key <key>', 'an admin credential (default: BL_API_KEY, then AGNET_API_KEY)')
 
   common(chaos.command('add <name>')

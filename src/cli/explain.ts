@@ -5,6 +5,7 @@ import type { Command } from 'commander'
 import { request } from 'undici'
 import { resolveTarget } from './run.js'
 import type { RouteExplanation } from '../routing/explain.js'
+import { DEFAULTS } from '../config/default-values.js'
 
 export interface ExplainFlags {
   origin?: string
@@ -61,7 +62,7 @@ export function registerExplain (program: Command): void {
     .argument('<workspace>', 'workspace name')
     .argument('<model>', 'model name')
     .option('--origin <origin>', 'where the caller stands: a region (eu-fra-1) or an ISO country code (DE); default: the gateway\'s region')
-    .option('--url <url>', 'gateway base URL (default: AGNET_URL, else http://localhost:$AGNET_PORT or 8080)')
+    .option('--url <url>', `gateway base URL (default: AGNET_URL, else http://localhost:$AGNET_PORT or ${DEFAULTS.server.port})`)
     .option('--api-key <key>', 'credential (default: BL_API_KEY, then AGNET_API_KEY)')
     .option('--json', 'print the JSON answer')
     .action(async (workspace: string, model: string, flags: ExplainFlags) => {

@@ -1,10 +1,11 @@
 import type { Command } from 'commander'
 import { request } from 'undici'
+import { DEFAULTS } from '../config/default-values.js'
 
 /** Where `agnet serve` listens with the same environment; a wildcard address is asked on loopback. */
 export function defaultUrl (env: NodeJS.ProcessEnv): string {
   const host = env.AGNET_HOST === undefined || env.AGNET_HOST === '' || env.AGNET_HOST === '0.0.0.0' || env.AGNET_HOST === '::' ? '127.0.0.1' : env.AGNET_HOST
-  const port = env.AGNET_PORT === undefined || env.AGNET_PORT === '' ? '8080' : env.AGNET_PORT
+  const port = env.AGNET_PORT === undefined || env.AGNET_PORT === '' ? String(DEFAULTS.server.port) : env.AGNET_PORT
   return `http://${host.includes(':') ? `[${host}]` : host}:${port}`
 }
 

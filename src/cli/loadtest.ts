@@ -8,6 +8,7 @@ import { runLoadtest, type OriginResult, type Progress } from '../loadtest/run.j
 import { checkExpectations, loadExpectations, type ExpectationsInput } from '../loadtest/expect.js'
 import { parseHeader, resolveTarget } from './run.js'
 import { scenarioCommand } from './loadtest-scenario.js'
+import { DEFAULTS } from '../config/default-values.js'
 
 interface LoadtestFlags {
   workspace: string
@@ -88,7 +89,7 @@ export function registerLoadtest (program: Command): void {
     .option('-H, --header <header>', "extra header 'Key: Value' (repeatable)", (v: string, p: string[]) => [...p, v], [])
     .option('--data <json>', 'request body (default: a short chat completion)')
     .option('--body-file <file>', 'request body from a file')
-    .option('--url <url>', 'gateway base URL (env AGNET_URL; default http://localhost:$AGNET_PORT or 8080)')
+    .option('--url <url>', `gateway base URL (env AGNET_URL; default http://localhost:$AGNET_PORT or ${DEFAULTS.server.port})`)
     .option('--api-key <key>', 'credential sent as X-Blaxel-Authorization (env BL_API_KEY, then AGNET_API_KEY)')
     .option('--expect <file>', 'YAML expectations: per origin, region shares and error/429 rates')
     .option('--json', 'print the results as JSON')

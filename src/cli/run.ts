@@ -7,6 +7,7 @@ import { extname } from 'node:path'
 import type { Command } from 'commander'
 import { request } from 'undici'
 import { parse as parseYaml } from 'yaml'
+import { DEFAULTS } from '../config/default-values.js'
 
 export interface RunFlags {
   path?: string
@@ -38,11 +39,11 @@ function trimSlash (u: string): string {
   return u.replace(/\/+$/, '')
 }
 
-/** Control plane and run plane: --url wins, then BL_API_URL / BL_RUN_URL, then AGNET_URL, then localhost:8080. */
+/** Control plane and run plane: --url wins, then BL_API_URL / BL_RUN_URL, then AGNET_URL, then localhost on the default port. */
 export function resolveTarget (flags: Pick<RunFlags, 'url'>, env: NodeJS.ProcessEnv): Target {
   const url = flags.url ?? null
   if (url !== null) return { apiUrl: `${trimSlash(url)}/v0`, runUrl: trimSlash(url) }
-  const base = trimSlash(env.AGNET_URL ?? `http://localhost:${env.AGNET_PORT ?? '8080'}`)
+  const base = trimSlash(env.AGNET_URL ?? `http://localhost:${env.AGNET_PORT ?? DEFAULTS.server.port}`)
   return { apiUrl: trimSlash(env.BL_API_URL ?? `${base}/v0`), runUrl: trimSlash(env.BL_RUN_URL ?? base) }
 }
 

@@ -10,7 +10,7 @@ import { hashLine, newApiKey } from '../auth/api-keys.js'
 import { looksLikeJwt } from '../auth/carriers.js'
 import { IdentityServices } from '../auth/authenticate.js'
 import { EdgeError } from '../core/errors.js'
-import { parseDuration } from '../config/defaults.js'
+import { parseDuration } from '../config/default-values.js'
 import { portOf } from './serve.js'
 
 async function withRuntime<T> (path: string, fn: (rt: Runtime) => Promise<T>, portOverride?: number): Promise<T> {
