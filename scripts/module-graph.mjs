@@ -13,7 +13,7 @@ const list = args.includes('--list')
 const root = resolve(args.find(a => !a.startsWith('--')) ?? 'src')
 
 const STAGES = new Set(['auth', 'access', 'routing', 'usage', 'proxy', 'faults', 'translate'])
-const CONFIG_INPUT = new Set(['schema', 'default-values', 'defaults', 'problems', 'source-map', 'manifests', 'compile-context', 'load', 'load-worker', 'load-off-thread', 'snapshot'])
+const CONFIG_INPUT = new Set(['schema', 'default-values', 'defaults', 'parsed', 'yaml-files', 'problems', 'source-map', 'manifests', 'compile-context', 'load', 'load-worker', 'load-off-thread', 'snapshot'])
 const UTIL = new Set(['format', 'logger', 'line-writer'])
 
 /** [layer name, rank]: an import from a lower rank to a higher one points upward. */
