@@ -8,7 +8,8 @@ import type { ApiKeyInput, ConfigInput, ExternalIssuerInput } from '../config/sc
 import type { CompileContext } from '../config/compile-context.js'
 import { DEFAULTS, durationMs, parseDuration } from '../config/default-values.js'
 import { sha256, secretStampOf } from './api-keys.js'
-import { HS_ALGS, algorithmsForKey, intersect, keyFromJwk, parseSigningKey, type JwkLike } from './keys.js'
+import { HS_ALGS, algorithmsForKey, intersect, keyFromJwk, parseSigningKey } from './keys.js'
+import { errorCode, isRecord } from '../config/parsed.js'
 import type { IdentityRuntime, JwtAlgorithm, Principal, Role, RtApiKey, RtClient, RtExternalIssuer, RtIssuerConfig, RtIssuerKey } from '../core/identity.js'
 
 type Path = Array<string | number>
@@ -22,12 +23,18 @@ const CLOCK_TOLERANCE_MS = durationMs(EXTERNAL.clockTolerance)
 const TOKEN_TTL_MS = durationMs(DEFAULTS.issuer.tokenTtl)
 const REFRESH_TOKEN_TTL_MS = durationMs(DEFAULTS.issuer.refreshTokenTtl)
 
+/** The sha256 of a secret given as exactly one of its hash ("sha256:...") or its value; null when both or neither are. */
+function digestOf (hash: string | undefined, value: string | undefined): Buffer | null {
+  if (hash !== undefined) return value === undefined ? Buffer.from(hash.slice(HASH_PREFIX.length), 'hex') : null
+  return value === undefined ? null : sha256(value)
+}
+
 function compileKey (k: ApiKeyInput, at: Path, principalBase: Omit<Principal, 'credential' | 'scopes'>, keys: Map<string, RtApiKey>, ctx: CompileContext): void {
-  if ((k.hash === undefined) === (k.value === undefined)) {
+  const digest = digestOf(k.hash, k.value)
+  if (digest === null) {
     ctx.report(at, `API key "${k.name}" needs exactly one of "hash" (sha256:..., see \`agnet token create-key\`) or "value" (an environment reference)`)
     return
   }
-  const digest = k.hash !== undefined ? Buffer.from(k.hash.slice(HASH_PREFIX.length), 'hex') : sha256(k.value as string)
   const hex = digest.toString('hex')
   if (keys.has(hex)) {
     ctx.report(at, `API key "${k.name}" has the same secret as another key; every key needs its own secret`)
@@ -50,13 +57,13 @@ function readText (file: string, ctx: CompileContext, at: Path, what: string): s
   try {
     return readFileSync(resolve(ctx.baseDir, file), 'utf8')
   } catch (err) {
-    ctx.report(at, `cannot read the ${what} (${(err as NodeJS.ErrnoException).code ?? 'error'})`)
+    ctx.report(at, `cannot read the ${what} (${errorCode(err) ?? 'error'})`)
     return null
   }
 }
 
 function compileIssuer (ei: ExternalIssuerInput, at: Path, ctx: CompileContext): RtExternalIssuer | null {
-  const algorithms = [...new Set(ei.algorithms)] as JwtAlgorithm[]
+  const algorithms: JwtAlgorithm[] = [...new Set(ei.algorithms)]
   const keys: RtIssuerKey[] = []
   const hsAlgs = intersect(HS_ALGS, algorithms)
   if (ei.secret !== undefined) {
@@ -89,10 +96,10 @@ function compileIssuer (ei: ExternalIssuerInput, at: Path, ctx: CompileContext):
     if (text !== null) {
       let parsed: unknown
       try { parsed = JSON.parse(text) } catch { parsed = null }
-      const list = typeof parsed === 'object' && parsed !== null ? (parsed as { keys?: unknown }).keys : undefined
+      const list = isRecord(parsed) ? parsed.keys : undefined
       if (!Array.isArray(list)) ctx.report([...at, 'jwksFile'], 'expected a JSON Web Key Set: {"keys": [...]}')
       else {
-        list.forEach((jwk: JwkLike, i) => {
+        list.forEach((jwk: unknown, i) => {
           const k = keyFromJwk(jwk, algorithms, true)
           if (typeof k === 'string') ctx.report([...at, 'jwksFile'], `key ${i}: ${k}`)
           else keys.push(k)
@@ -192,7 +199,8 @@ export function compileIdentity (input: ConfigInput, ctx: CompileContext): Ident
         if (sa.clientSecret !== undefined || sa.clientSecretHash !== undefined) ctx.report(at, 'a client secret needs a "clientId"')
         return
       }
-      if ((sa.clientSecret === undefined) === (sa.clientSecretHash === undefined)) {
+      const secretDigest = digestOf(sa.clientSecretHash, sa.clientSecret)
+      if (secretDigest === null) {
         ctx.report(at, 'a service account with a clientId needs exactly one of "clientSecret" (an environment reference) or "clientSecretHash"')
         return
       }
@@ -200,7 +208,6 @@ export function compileIdentity (input: ConfigInput, ctx: CompileContext): Ident
         ctx.report([...at, 'clientId'], `client id "${sa.clientId}" is used twice; client ids are unique across workspaces`)
         return
       }
-      const secretDigest = sa.clientSecret !== undefined ? sha256(sa.clientSecret) : Buffer.from(sa.clientSecretHash!.slice(HASH_PREFIX.length), 'hex')
       clients.set(sa.clientId, Object.freeze({
         clientId: sa.clientId,
         workspace: ws.name,

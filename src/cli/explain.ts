@@ -6,6 +6,7 @@ import { request } from 'undici'
 import { resolveTarget } from './run.js'
 import type { RouteExplanation } from '../routing/explain.js'
 import { DEFAULTS } from '../config/default-values.js'
+import { valueAt } from '../config/parsed.js'
 
 export interface ExplainFlags {
   origin?: string
@@ -47,10 +48,14 @@ export async function explainCommand (workspace: string, model: string, flags: E
   const text = await res.body.text()
   if (res.statusCode !== 200) {
     let message = text
-    try { message = (JSON.parse(text) as { message?: string }).message ?? text } catch {}
+    try {
+      const parsed = valueAt(JSON.parse(text), 'message')
+      if (typeof parsed === 'string') message = parsed
+    } catch {}
     out(`agnet explain: ${res.statusCode} ${message}\n`)
     return 1
   }
+  // eslint-disable-next-line @typescript-eslint/consistent-type-assertions -- the gateway's own /routing answer, which it serialises from a RouteExplanation
   const e = JSON.parse(text) as RouteExplanation
   out(flags.json === true ? JSON.stringify(e, null, 2) + '\n' : renderExplanation(e))
   return e.chosen === null ? 2 : 0

@@ -1,6 +1,7 @@
 import type { Command } from 'commander'
 import { request } from 'undici'
 import { DEFAULTS } from '../config/default-values.js'
+import { errorMessage } from '../config/parsed.js'
 
 /** Where `agnet serve` listens with the same environment; a wildcard address is asked on loopback. */
 export function defaultUrl (env: NodeJS.ProcessEnv): string {
@@ -20,7 +21,7 @@ export function registerHealthcheck (program: Command): void {
         await res.body.text()
         if (res.statusCode !== 200) { process.stderr.write(`not ready: ${res.statusCode}\n`); process.exitCode = 1 }
       } catch (err) {
-        process.stderr.write(`unreachable: ${(err as Error).message}\n`)
+        process.stderr.write(`unreachable: ${errorMessage(err)}\n`)
         process.exitCode = 1
       }
     })

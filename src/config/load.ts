@@ -11,7 +11,7 @@ import type { ValidateFunction } from 'ajv'
 import { Config, type ConfigInput } from './schema.js'
 import { isManifest, manifestToEntry } from './manifests.js'
 import { RESERVED_WORKSPACE_NAMES } from './defaults.js'
-import { ConfigError, dedupe, describe, fieldName, pointerToPath, type ConfigProblem } from './problems.js'
+import { ConfigError, dedupe, describe, errorParam, fieldName, pointerToPath, type ConfigProblem } from './problems.js'
 import { SourceMap, position, type Origin } from './source-map.js'
 import { filesAt, parseFile, type ParsedFile } from './yaml-files.js'
 import { isRecord, type Json } from './parsed.js'
@@ -122,7 +122,7 @@ export function loadConfig (source: string, opts: LoadOptions = {}): LoadedConfi
 
   const absorb = (file: string, doc: Document, lines: LineCounter, value: unknown, forcedWorkspace: string | null): void => {
     const origin: Origin = { file, doc, lines, base: [], kind: null }
-    if (isManifest(value) && isRecord(value)) {
+    if (isManifest(value)) {
       const md = value.metadata
       const named = isRecord(md) && typeof md.workspace === 'string' ? md.workspace : null
       pendingManifests.push({ origin, value, workspace: forcedWorkspace ?? named })
@@ -246,8 +246,7 @@ export function loadConfig (source: string, opts: LoadOptions = {}): LoadedConfi
   if (!valid) {
     for (const e of dedupe(validate.errors ?? [])) {
       const path = pointerToPath(e.instancePath)
-      const extra: unknown = e.keyword === 'additionalProperties' ? e.params.additionalProperty : undefined
-      const fieldPath = extra === undefined ? path : [...path, String(extra)]
+      const fieldPath = e.keyword === 'additionalProperties' ? [...path, errorParam(e, 'additionalProperty')] : path
       // A field whose variable is missing was reported already; its empty value says nothing more.
       if (envFailed.has(fieldName(fieldPath))) continue
       problems.push(map.problemAt(fieldPath, describe(e), source))

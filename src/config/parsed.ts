@@ -8,6 +8,16 @@ export function isRecord (v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v)
 }
 
+/** The value at a path of nested mappings (`valueAt(body, 'spec', 'runtime', 'type')`), or undefined. */
+export function valueAt (v: unknown, ...keys: string[]): unknown {
+  let cur = v
+  for (const k of keys) {
+    if (!isRecord(cur)) return undefined
+    cur = cur[k]
+  }
+  return cur
+}
+
 /** The `code` of a Node.js system error (ENOENT, EACCES, ...), when it has one. */
 export function errorCode (err: unknown): string | undefined {
   return err instanceof Error && 'code' in err && typeof err.code === 'string' ? err.code : undefined

@@ -4,6 +4,7 @@
 import type { ConfigInput } from '../config/schema.js'
 import type { CompileContext } from '../config/compile-context.js'
 import { DEFAULTS } from '../config/default-values.js'
+import { ConfigError } from '../config/problems.js'
 import type { RtRegion, RtWorkspace } from '../core/runtime.js'
 import { EdgeError } from '../core/errors.js'
 import type { ModelRoute, NetworkRuntime, OriginInfo } from '../core/runtime.js'
@@ -57,7 +58,9 @@ export function compileNetwork (input: ConfigInput, regions: ReadonlyMap<string,
     }
   }
 
-  const fallbackOrigin = net.origins.get(origin) ?? net.origins.get(net.regionNames[0] ?? '') ?? ([...net.origins.values()][0] as OriginInfo)
+  const fallbackOrigin: OriginInfo | undefined = net.origins.get(origin) ?? net.origins.get(net.regionNames[0] ?? '') ?? net.origins.values().next().value
+  // No origin at all: the network has no region, which was reported above as an unknown server.region.
+  if (fallbackOrigin === undefined) throw new ConfigError(ctx.problems)
   return Object.freeze({
     defaultOrigin: origin,
     defaultOriginInfo: fallbackOrigin,
