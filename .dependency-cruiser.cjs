@@ -5,7 +5,8 @@
 const SRC = '(^|/)src/'
 const CORE = `${SRC}core/`
 const SCHEMA = `${SRC}config/schema\\.ts$`
-const CONFIG_INPUT = `${SRC}config/(schema|defaults|problems|source-map|manifests|compile-context|load|load-worker|load-off-thread|snapshot)\\.ts$`
+const DEFAULT_VALUES = `${SRC}config/default-values\\.ts$`
+const CONFIG_INPUT = `${SRC}config/(schema|default-values|defaults|parsed|problems|source-map|manifests|compile-context|load|yaml-files|load-worker|load-off-thread|snapshot)\\.ts$`
 const CONFIG_BUILD = `${SRC}config/(compile|store|reload-guard)\\.ts$`
 const UTIL = `${SRC}observability/(format|logger|line-writer)\\.ts$`
 const OBSERVERS = `${SRC}observability/(access-log|metrics)\\.ts$`
@@ -26,10 +27,24 @@ module.exports = {
     },
     {
       name: 'core-imports-nothing',
-      comment: 'src/core is the bottom layer: it imports nothing of agnet\'s (the config schema, a typebox leaf, aside).',
+      comment: 'src/core is the bottom layer: it imports nothing of agnet\'s (the config schema and its table of defaults aside).',
       severity: 'error',
       from: { path: CORE },
-      to: { path: SRC, pathNot: [CORE, SCHEMA] }
+      to: { path: SRC, pathNot: [CORE, SCHEMA, DEFAULT_VALUES] }
+    },
+    {
+      name: 'default-values-is-a-leaf',
+      comment: 'The table of defaults imports nothing of agnet\'s, so the schema can read it.',
+      severity: 'error',
+      from: { path: DEFAULT_VALUES },
+      to: { path: SRC }
+    },
+    {
+      name: 'schema-reads-core-and-defaults',
+      comment: 'The schema is read by core: it imports core and the table of defaults only.',
+      severity: 'error',
+      from: { path: SCHEMA },
+      to: { path: SRC, pathNot: [CORE, DEFAULT_VALUES] }
     },
     {
       name: 'config-input-below-stages',

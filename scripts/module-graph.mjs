@@ -13,7 +13,7 @@ const list = args.includes('--list')
 const root = resolve(args.find(a => !a.startsWith('--')) ?? 'src')
 
 const STAGES = new Set(['auth', 'access', 'routing', 'usage', 'proxy', 'faults', 'translate'])
-const CONFIG_INPUT = new Set(['schema', 'defaults', 'problems', 'source-map', 'manifests', 'compile-context', 'load', 'load-worker', 'load-off-thread', 'snapshot'])
+const CONFIG_INPUT = new Set(['schema', 'default-values', 'defaults', 'parsed', 'yaml-files', 'problems', 'source-map', 'manifests', 'compile-context', 'load', 'load-worker', 'load-off-thread', 'snapshot'])
 const UTIL = new Set(['format', 'logger', 'line-writer'])
 
 /** [layer name, rank]: an import from a lower rank to a higher one points upward. */
@@ -30,6 +30,7 @@ export function layerOf (file) {
   if (folder === 'config') {
     if (base === 'runtime') return ['core', 0] // the runtime types before they moved into core/
     if (base === 'schema') return ['schema', 0] // the config's input shape: a typebox leaf
+    if (base === 'default-values') return ['schema', 0] // the table of defaults the schema reads: a leaf
     if (CONFIG_INPUT.has(base)) return ['config-input', 1]
     return ['config-build', 3]
   }

@@ -4,6 +4,7 @@
 // only, replaced atomically so a shell never sources half a file.
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
+import { errorCode, errorMessage } from './config/parsed.js'
 
 /** Values are generated names and base64url secrets; anything else is refused, not quoted. */
 const SAFE = /^[A-Za-z0-9._:/=+-]*$/
@@ -26,6 +27,6 @@ export function writeDemoEnv (path: string, vars: ReadonlyArray<readonly [string
     renameSync(tmp, path)
     return null
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code ?? (err as Error).message
+    return errorCode(err) ?? errorMessage(err)
   }
 }

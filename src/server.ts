@@ -9,6 +9,7 @@ import { createLogger } from './observability/logger.js'
 import { startMockServer, type MockServer } from './mock/index.js'
 import { writeDemoEnv } from './demo-env.js'
 import { PYTHON_SHIM_DIR } from './python-shim.js'
+import { errorMessage } from './config/parsed.js'
 
 export interface ServeOptions {
   config?: string
@@ -80,7 +81,7 @@ export async function serve (opts: ServeOptions = {}): Promise<Served> {
 
   store.on('reloaded', (rt: { generation: number }) => { logger.info({ generation: rt.generation }, 'config reloaded') })
   store.on('reload-failed', (err: unknown) => {
-    const problems = err instanceof ConfigError ? err.problems.map(formatProblem) : [(err as Error).message]
+    const problems = err instanceof ConfigError ? err.problems.map(formatProblem) : [errorMessage(err)]
     logger.error({ problems }, 'config reload refused; the last good config keeps serving')
   })
   if (opts.watch !== false) store.watch()

@@ -11,7 +11,7 @@ import { TokenCache } from './token-cache.js'
 import { RemoteJwks } from './jwks.js'
 import { TokenIssuer } from './issuer.js'
 import { verifyJwt, type JwtDeps } from './jwt.js'
-import { DEFAULT_CACHE_SIZE } from './compile.js'
+import { DEFAULTS } from '../config/default-values.js'
 
 /** The principal of an open run plane (no credential configured at all). */
 export const ANONYMOUS: Principal = Object.freeze({ kind: 'anonymous', subject: 'anonymous', credential: 'none', workspaces: null, scopes: null })
@@ -45,23 +45,23 @@ export class IdentityServices {
   /** First verifications in flight: concurrent requests with one new token share one check. */
   private readonly inflight = new Map<string, Promise<Principal | EdgeError>>()
   private readonly remotes = new Map<string, RemoteJwks>()
-  private readonly jwksForBound: (issuer: RtExternalIssuer) => RemoteJwks
+  private readonly jwksForBound: (issuer: RtExternalIssuer, url: string) => RemoteJwks
 
   constructor (opts: IdentityOptions = {}) {
     this.now = opts.now ?? Date.now
     this.issuer = new TokenIssuer(this.now)
-    this.cache = new TokenCache<Principal>(DEFAULT_CACHE_SIZE)
-    this.jwksForBound = issuer => this.jwksFor(issuer)
+    this.cache = new TokenCache<Principal>(DEFAULTS.auth.cacheSize)
+    this.jwksForBound = (issuer, url) => this.jwksFor(issuer, url)
   }
 
-  /** The remote JWKS of an issuer, kept across reloads while its URL and settings stay the same. */
-  jwksFor (issuer: RtExternalIssuer): RemoteJwks {
-    const key = `${issuer.jwksUrl ?? ''}|${issuer.algorithms.join(',')}|${issuer.jwksCacheTtlMs}|${issuer.jwksCooldownMs}|${issuer.jwksTimeoutMs}`
+  /** The remote JWKS of an issuer at `url` (its jwksUrl), kept across reloads while its URL and settings stay the same. */
+  jwksFor (issuer: RtExternalIssuer, url: string): RemoteJwks {
+    const key = `${url}|${issuer.algorithms.join(',')}|${issuer.jwksCacheTtlMs}|${issuer.jwksCooldownMs}|${issuer.jwksTimeoutMs}`
     let remote = this.remotes.get(key)
     if (remote === undefined) {
       if (this.remotes.size >= 256) this.remotes.clear()
       remote = new RemoteJwks({
-        url: issuer.jwksUrl as string,
+        url,
         algorithms: issuer.algorithms,
         ttlMs: issuer.jwksCacheTtlMs,
         cooldownMs: issuer.jwksCooldownMs,

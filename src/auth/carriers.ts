@@ -67,12 +67,13 @@ export function readCredential (raw: readonly string[]): string | CarrierProblem
   let legacy: string | null = null
   let legacyCount = 0
   for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i] as string
+    const name = raw[i]
+    if (name === undefined) break
     // Length first: most headers are rejected without lower-casing.
     const len = name.length
     if (len !== 13 && len !== 22 && len !== 16) continue
-    const value = raw[i + 1] as string
-    if (BLANK.test(value)) continue
+    const value = raw[i + 1]
+    if (value === undefined || BLANK.test(value)) continue
     const lower = name.toLowerCase()
     if (lower === 'x-blaxel-authorization') { xba = value; xbaCount++ } else if (lower === 'authorization') { auth = value; authCount++ } else if (lower === 'x-blaxel-api-key') { legacy = value; legacyCount++ }
   }

@@ -6,24 +6,35 @@ import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import type { ApiKeyInput, ConfigInput, ExternalIssuerInput } from '../config/schema.js'
 import type { CompileContext } from '../config/compile-context.js'
-import { parseDuration } from '../config/defaults.js'
+import { DEFAULTS, durationMs, parseDuration } from '../config/default-values.js'
 import { sha256, secretStampOf } from './api-keys.js'
-import { HS_ALGS, algorithmsForKey, intersect, keyFromJwk, parseSigningKey, type JwkLike } from './keys.js'
+import { HS_ALGS, algorithmsForKey, intersect, keyFromJwk, parseSigningKey } from './keys.js'
+import { errorCode, isRecord } from '../config/parsed.js'
 import type { IdentityRuntime, JwtAlgorithm, Principal, Role, RtApiKey, RtClient, RtExternalIssuer, RtIssuerConfig, RtIssuerKey } from '../core/identity.js'
 
 type Path = Array<string | number>
 
 const HASH_PREFIX = 'sha256:'
-export const DEFAULT_TOKEN_TTL_S = 7200
-export const DEFAULT_REFRESH_TTL_S = 30 * 24 * 3600
-export const DEFAULT_CACHE_SIZE = 100_000
+const EXTERNAL = DEFAULTS.external
+const JWKS_CACHE_TTL_MS = durationMs(EXTERNAL.jwksCacheTtl)
+const JWKS_COOLDOWN_MS = durationMs(EXTERNAL.jwksCooldown)
+const JWKS_TIMEOUT_MS = durationMs(EXTERNAL.jwksTimeout)
+const CLOCK_TOLERANCE_MS = durationMs(EXTERNAL.clockTolerance)
+const TOKEN_TTL_MS = durationMs(DEFAULTS.issuer.tokenTtl)
+const REFRESH_TOKEN_TTL_MS = durationMs(DEFAULTS.issuer.refreshTokenTtl)
+
+/** The sha256 of a secret given as exactly one of its hash ("sha256:...") or its value; null when both or neither are. */
+function digestOf (hash: string | undefined, value: string | undefined): Buffer | null {
+  if (hash !== undefined) return value === undefined ? Buffer.from(hash.slice(HASH_PREFIX.length), 'hex') : null
+  return value === undefined ? null : sha256(value)
+}
 
 function compileKey (k: ApiKeyInput, at: Path, principalBase: Omit<Principal, 'credential' | 'scopes'>, keys: Map<string, RtApiKey>, ctx: CompileContext): void {
-  if ((k.hash === undefined) === (k.value === undefined)) {
+  const digest = digestOf(k.hash, k.value)
+  if (digest === null) {
     ctx.report(at, `API key "${k.name}" needs exactly one of "hash" (sha256:..., see \`agnet token create-key\`) or "value" (an environment reference)`)
     return
   }
-  const digest = k.hash !== undefined ? Buffer.from(k.hash.slice(HASH_PREFIX.length), 'hex') : sha256(k.value as string)
   const hex = digest.toString('hex')
   if (keys.has(hex)) {
     ctx.report(at, `API key "${k.name}" has the same secret as another key; every key needs its own secret`)
@@ -37,7 +48,7 @@ function compileKey (k: ApiKeyInput, at: Path, principalBase: Omit<Principal, 'c
   keys.set(hex, Object.freeze({
     digest,
     expiresAt,
-    revoked: k.revoked ?? false,
+    revoked: k.revoked ?? DEFAULTS.apiKey.revoked,
     principal: Object.freeze({ ...principalBase, credential: k.name, scopes: k.scopes === undefined ? null : new Set(k.scopes) })
   }))
 }
@@ -46,13 +57,13 @@ function readText (file: string, ctx: CompileContext, at: Path, what: string): s
   try {
     return readFileSync(resolve(ctx.baseDir, file), 'utf8')
   } catch (err) {
-    ctx.report(at, `cannot read the ${what} (${(err as NodeJS.ErrnoException).code ?? 'error'})`)
+    ctx.report(at, `cannot read the ${what} (${errorCode(err) ?? 'error'})`)
     return null
   }
 }
 
 function compileIssuer (ei: ExternalIssuerInput, at: Path, ctx: CompileContext): RtExternalIssuer | null {
-  const algorithms = [...new Set(ei.algorithms)] as JwtAlgorithm[]
+  const algorithms: JwtAlgorithm[] = [...new Set(ei.algorithms)]
   const keys: RtIssuerKey[] = []
   const hsAlgs = intersect(HS_ALGS, algorithms)
   if (ei.secret !== undefined) {
@@ -85,10 +96,10 @@ function compileIssuer (ei: ExternalIssuerInput, at: Path, ctx: CompileContext):
     if (text !== null) {
       let parsed: unknown
       try { parsed = JSON.parse(text) } catch { parsed = null }
-      const list = typeof parsed === 'object' && parsed !== null ? (parsed as { keys?: unknown }).keys : undefined
+      const list = isRecord(parsed) ? parsed.keys : undefined
       if (!Array.isArray(list)) ctx.report([...at, 'jwksFile'], 'expected a JSON Web Key Set: {"keys": [...]}')
       else {
-        list.forEach((jwk: JwkLike, i) => {
+        list.forEach((jwk: unknown, i) => {
           const k = keyFromJwk(jwk, algorithms, true)
           if (typeof k === 'string') ctx.report([...at, 'jwksFile'], `key ${i}: ${k}`)
           else keys.push(k)
@@ -114,14 +125,14 @@ function compileIssuer (ei: ExternalIssuerInput, at: Path, ctx: CompileContext):
     algorithms: Object.freeze(algorithms),
     staticKeys: Object.freeze(keys),
     jwksUrl,
-    jwksCacheTtlMs: parseDuration(ei.jwksCacheTtl, 600_000),
-    jwksCooldownMs: parseDuration(ei.jwksCooldown, 30_000),
-    jwksTimeoutMs: parseDuration(ei.jwksTimeout, 3_000),
-    clockToleranceS: Math.floor(parseDuration(ei.clockTolerance, 30_000) / 1000),
+    jwksCacheTtlMs: parseDuration(ei.jwksCacheTtl, JWKS_CACHE_TTL_MS),
+    jwksCooldownMs: parseDuration(ei.jwksCooldown, JWKS_COOLDOWN_MS),
+    jwksTimeoutMs: parseDuration(ei.jwksTimeout, JWKS_TIMEOUT_MS),
+    clockToleranceS: Math.floor(parseDuration(ei.clockTolerance, CLOCK_TOLERANCE_MS) / 1000),
     claims: Object.freeze({
-      subject: ei.claims?.subject ?? 'sub',
-      workspace: ei.claims?.workspace ?? 'workspace',
-      role: ei.claims?.role ?? 'role'
+      subject: ei.claims?.subject ?? DEFAULTS.claims.subject,
+      workspace: ei.claims?.workspace ?? DEFAULTS.claims.workspace,
+      role: ei.claims?.role ?? DEFAULTS.claims.role
     })
   })
 }
@@ -136,12 +147,12 @@ function compileIssuerConfig (input: ConfigInput, ctx: CompileContext): RtIssuer
     if (typeof k === 'string') ctx.report(['auth', 'issuer', c.privateKeyPem !== undefined ? 'privateKeyPem' : 'privateKeyFile'], `${k}; create one with \`openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256\``)
     else privateKey = k
   }
-  const ttl = Math.floor(parseDuration(c.tokenTtl, DEFAULT_TOKEN_TTL_S * 1000) / 1000)
+  const ttl = Math.floor(parseDuration(c.tokenTtl, TOKEN_TTL_MS) / 1000)
   if (ttl < 1) ctx.report(['auth', 'issuer', 'tokenTtl'], 'the token lifetime must be at least 1s')
   return Object.freeze({
     issuer: c.issuer ?? null,
     tokenTtlS: ttl,
-    refreshTokenTtlS: Math.floor(parseDuration(c.refreshTokenTtl, DEFAULT_REFRESH_TTL_S * 1000) / 1000),
+    refreshTokenTtlS: Math.floor(parseDuration(c.refreshTokenTtl, REFRESH_TOKEN_TTL_MS) / 1000),
     privateKey
   })
 }
@@ -181,14 +192,15 @@ export function compileIdentity (input: ConfigInput, ctx: CompileContext): Ident
       const at: Path = ['workspaces', wi, 'serviceAccounts', si]
       if (names.has(sa.name)) ctx.report([...at, 'name'], `service account "${sa.name}" is defined twice in workspace "${ws.name}"`)
       names.add(sa.name)
-      const workspaces: ReadonlyMap<string, Role> = new Map([[ws.name, sa.role ?? 'member']])
+      const workspaces: ReadonlyMap<string, Role> = new Map([[ws.name, sa.role ?? DEFAULTS.serviceAccount.role]])
       const base = { kind: 'service-account' as const, subject: sa.name, workspaces }
       ;(sa.apiKeys ?? []).forEach((k, ki) => { compileKey(k, [...at, 'apiKeys', ki], base, apiKeys, ctx) })
       if (sa.clientId === undefined) {
         if (sa.clientSecret !== undefined || sa.clientSecretHash !== undefined) ctx.report(at, 'a client secret needs a "clientId"')
         return
       }
-      if ((sa.clientSecret === undefined) === (sa.clientSecretHash === undefined)) {
+      const secretDigest = digestOf(sa.clientSecretHash, sa.clientSecret)
+      if (secretDigest === null) {
         ctx.report(at, 'a service account with a clientId needs exactly one of "clientSecret" (an environment reference) or "clientSecretHash"')
         return
       }
@@ -196,7 +208,6 @@ export function compileIdentity (input: ConfigInput, ctx: CompileContext): Ident
         ctx.report([...at, 'clientId'], `client id "${sa.clientId}" is used twice; client ids are unique across workspaces`)
         return
       }
-      const secretDigest = sa.clientSecret !== undefined ? sha256(sa.clientSecret) : Buffer.from(sa.clientSecretHash!.slice(HASH_PREFIX.length), 'hex')
       clients.set(sa.clientId, Object.freeze({
         clientId: sa.clientId,
         workspace: ws.name,
@@ -229,6 +240,6 @@ export function compileIdentity (input: ConfigInput, ctx: CompileContext): Ident
     clients,
     external,
     issuer,
-    cacheSize: input.auth?.cacheSize ?? DEFAULT_CACHE_SIZE
+    cacheSize: input.auth?.cacheSize ?? DEFAULTS.auth.cacheSize
   })
 }

@@ -21,6 +21,7 @@ const NO_STORE = Object.freeze({ 'cache-control': 'no-store', pragma: 'no-cache'
 export const REFRESH_TOKEN_PREFIX = 'agnet_rt_'
 const MAX_REFRESH_TOKENS = 100_000
 const MAX_FIELD = 4096
+const TOKEN_FIELDS = ['grant_type', 'client_id', 'client_secret', 'refresh_token'] as const
 
 function oauthError (status: number, error: string, description: string, extra?: Record<string, string>): OAuthAnswer {
   return { status, body: { error, error_description: description }, headers: { ...NO_STORE, ...extra } }
@@ -89,7 +90,8 @@ export class TokenIssuer {
   jwks (rt: Runtime): { keys: Array<Record<string, unknown>> } {
     // The current signing key first; earlier keys stay published while their tokens may live.
     const current = this.signingKey(rt).kid
-    const keys = [this.publicJwks.get(current) as Record<string, unknown>]
+    const first = this.publicJwks.get(current)
+    const keys = first === undefined ? [] : [first]
     for (const [kid, jwk] of this.publicJwks) if (kid !== current) keys.push(jwk)
     return { keys }
   }
@@ -135,11 +137,14 @@ export class TokenIssuer {
   /** POST /oauth/token. */
   async token (rt: Runtime, req: TokenRequest): Promise<OAuthAnswer> {
     const body = req.body
-    for (const k of ['grant_type', 'client_id', 'client_secret', 'refresh_token']) {
+    const fields: Partial<Record<typeof TOKEN_FIELDS[number], string>> = {}
+    for (const k of TOKEN_FIELDS) {
       const v = body[k]
-      if (v !== undefined && (typeof v !== 'string' || v.length > MAX_FIELD)) return oauthError(400, 'invalid_request', `"${k}" must be a string.`)
+      if (v === undefined) continue
+      if (typeof v !== 'string' || v.length > MAX_FIELD) return oauthError(400, 'invalid_request', `"${k}" must be a string.`)
+      fields[k] = v
     }
-    const grant = body.grant_type as string | undefined
+    const grant = fields.grant_type
     if (grant === undefined || grant === '') return oauthError(400, 'invalid_request', 'Missing "grant_type" (client_credentials or refresh_token).')
 
     // Client authentication: HTTP Basic or body fields, never both (RFC 6749 §2.3.1).
@@ -151,8 +156,8 @@ export class TokenIssuer {
       if (colon < 0) return oauthError(401, 'invalid_client', 'HTTP Basic credentials must be base64(client_id:client_secret).', { 'www-authenticate': 'Basic realm="agnet"' })
       basic = { id: decoded.slice(0, colon), secret: decoded.slice(colon + 1) }
     }
-    const bodyId = body.client_id as string | undefined
-    const bodySecret = body.client_secret as string | undefined
+    const bodyId = fields.client_id
+    const bodySecret = fields.client_secret
     if (basic !== null && bodySecret !== undefined) return oauthError(400, 'invalid_request', 'Send the client credentials either by HTTP Basic or in the body, not both.')
     const clientId = basic?.id ?? bodyId
     const clientSecret = basic?.secret ?? bodySecret
@@ -169,7 +174,7 @@ export class TokenIssuer {
     }
 
     if (grant === 'refresh_token') {
-      const presented = body.refresh_token as string | undefined
+      const presented = fields.refresh_token
       if (presented === undefined || presented === '') return oauthError(400, 'invalid_request', 'refresh_token grant needs "refresh_token".')
       const digest = sha256(presented).toString('hex')
       const entry = this.refresh.get(digest)

@@ -3,7 +3,8 @@
 // fetch of its own: while the endpoint is down or slow, known keys keep working from the
 // cache and unknown kids are refused without waiting once the cool-down has started.
 import type { JwtAlgorithm, RtIssuerKey } from '../core/identity.js'
-import { keyFromJwk, type JwkLike } from './keys.js'
+import { keyFromJwk } from './keys.js'
+import { isRecord } from '../config/parsed.js'
 
 const EMPTY: readonly RtIssuerKey[] = Object.freeze([])
 const MAX_JWKS_BYTES = 512 * 1024
@@ -68,11 +69,12 @@ export class RemoteJwks {
       if (declared > MAX_JWKS_BYTES) { await res.body?.cancel(); return }
       const text = await res.text()
       if (text.length > MAX_JWKS_BYTES) return
-      const parsed = JSON.parse(text) as { keys?: unknown }
-      if (!Array.isArray(parsed.keys)) return
+      const parsed: unknown = JSON.parse(text)
+      const keys: unknown = isRecord(parsed) ? parsed.keys : undefined
+      if (!Array.isArray(keys)) return
       const byKid = new Map<string, RtIssuerKey[]>()
       const all: RtIssuerKey[] = []
-      for (const jwk of parsed.keys.slice(0, MAX_KEYS) as JwkLike[]) {
+      for (const jwk of keys.slice(0, MAX_KEYS)) {
         const k = keyFromJwk(jwk, this.opts.algorithms, false)
         if (typeof k === 'string') continue
         all.push(k)

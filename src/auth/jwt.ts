@@ -6,6 +6,7 @@
 import { jwtVerify, type JWTPayload, type KeyObject } from 'jose'
 import type { IdentityRuntime, JwtAlgorithm, Principal, Role, RtExternalIssuer, RtIssuerKey } from '../core/identity.js'
 import type { RemoteJwks } from './jwks.js'
+import { errorCode, isRecord } from '../config/parsed.js'
 
 export type JwtFailure = 'invalid' | 'expired'
 export interface JwtSuccess { readonly principal: Principal; readonly expMs: number }
@@ -15,7 +16,8 @@ export interface JwtDeps {
   readonly issuedIss: string
   /** Verification keys of issued tokens by kid. */
   readonly issuedKeys: ReadonlyMap<string, KeyObject>
-  readonly jwksFor: (issuer: RtExternalIssuer) => RemoteJwks
+  /** The remote key set of an issuer that has a jwksUrl (`url`). */
+  readonly jwksFor: (issuer: RtExternalIssuer, url: string) => RemoteJwks
   readonly now: () => number
 }
 
@@ -27,18 +29,18 @@ export const ISSUED_CLOCK_TOLERANCE_S = 30
 function decodeJson (segment: string): Record<string, unknown> | null {
   try {
     const v: unknown = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'))
-    return typeof v === 'object' && v !== null && !Array.isArray(v) ? v as Record<string, unknown> : null
+    return isRecord(v) ? v : null
   } catch {
     return null
   }
 }
 
 function failureOf (err: unknown): JwtFailure {
-  return (err as { code?: string }).code === 'ERR_JWT_EXPIRED' ? 'expired' : 'invalid'
+  return errorCode(err) === 'ERR_JWT_EXPIRED' ? 'expired' : 'invalid'
 }
 
 function isSignatureFailure (err: unknown): boolean {
-  return (err as { code?: string }).code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED'
+  return errorCode(err) === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED'
 }
 
 function principalFromClaims (iss: RtExternalIssuer, payload: JWTPayload): Principal | null {
@@ -103,19 +105,24 @@ export async function verifyJwt (token: string, identity: IdentityRuntime, deps:
     if (iatInFuture(verified, nowS, ISSUED_CLOCK_TOLERANCE_S)) return 'invalid'
     // The service account must still exist, in the same workspace, with the secret the token
     // was issued under: removing it or rotating its secret revokes its tokens.
-    const client = identity.clients.get(verified.sub as string)
+    // jose required sub and exp; the checks only tell the compiler.
+    const { sub, exp } = verified
+    if (sub === undefined || exp === undefined) return 'invalid'
+    const client = identity.clients.get(sub)
     if (client === undefined || verified.workspace !== client.workspace || verified.sst !== client.secretStamp) return 'invalid'
-    return { principal: client.principal, expMs: (verified.exp as number) * 1000 }
+    return { principal: client.principal, expMs: exp * 1000 }
   }
 
   const issuer = identity.external.get(iss)
   if (issuer === undefined) return 'invalid'
   // Pinned per issuer: "none" in any spelling, or an algorithm of another family, never gets a key.
-  if (!issuer.algorithms.includes(alg as JwtAlgorithm)) return 'invalid'
+  let pinned: JwtAlgorithm | undefined
+  for (const a of issuer.algorithms) if (a === alg) { pinned = a; break }
+  if (pinned === undefined) return 'invalid'
   const opts = {
-    algorithms: [alg],
+    algorithms: [pinned],
     issuer: issuer.issuer,
-    audience: issuer.audience as string[],
+    audience: [...issuer.audience],
     requiredClaims: ['exp', 'iss', 'aud'],
     clockTolerance: issuer.clockToleranceS,
     currentDate
@@ -123,15 +130,15 @@ export async function verifyJwt (token: string, identity: IdentityRuntime, deps:
   let candidates: RtIssuerKey[] = []
   for (const k of issuer.staticKeys) if (kid === null || k.kid === null || k.kid === kid) candidates.push(k)
   let result: JWTPayload | JwtFailure = 'invalid'
-  if (candidates.length > 0) result = await tryKeys(token, candidates, alg as JwtAlgorithm, opts)
+  if (candidates.length > 0) result = await tryKeys(token, candidates, pinned, opts)
   if (result === 'invalid' && issuer.jwksUrl !== null) {
-    const remote = deps.jwksFor(issuer).keysFor(kid)
+    const remote = deps.jwksFor(issuer, issuer.jwksUrl).keysFor(kid)
     candidates = [...(remote instanceof Promise ? await remote : remote)]
-    if (candidates.length > 0) result = await tryKeys(token, candidates, alg as JwtAlgorithm, opts)
+    if (candidates.length > 0) result = await tryKeys(token, candidates, pinned, opts)
   }
   if (typeof result === 'string') return result
   if (iatInFuture(result, nowS, issuer.clockToleranceS)) return 'invalid'
   const principal = principalFromClaims(issuer, result)
-  if (principal === null) return 'invalid'
-  return { principal, expMs: (result.exp as number) * 1000 }
+  if (principal === null || result.exp === undefined) return 'invalid'
+  return { principal, expMs: result.exp * 1000 }
 }

@@ -2,6 +2,7 @@
 // jose turns each into a CryptoKey once and caches it per key object).
 import { createPrivateKey, createPublicKey, createHash, type JsonWebKey, type KeyObject } from 'node:crypto'
 import type { JwtAlgorithm, RtIssuerKey } from '../core/identity.js'
+import { isRecord } from '../config/parsed.js'
 
 const RSA_ALGS: readonly JwtAlgorithm[] = ['RS256', 'RS384', 'RS512', 'PS256']
 export const HS_ALGS: readonly JwtAlgorithm[] = ['HS256', 'HS384', 'HS512']
@@ -26,14 +27,12 @@ export function intersect (a: readonly JwtAlgorithm[], allowed: readonly JwtAlgo
   return out
 }
 
-export interface JwkLike { kty?: unknown; kid?: unknown; use?: unknown; alg?: unknown; k?: unknown }
-
 /**
  * One JWK of a JWKS (file or URL) → a key pinned to the issuer's algorithms, or a reason it
  * was skipped. Symmetric (`oct`) keys only from a local file, never from the network.
  */
-export function keyFromJwk (jwk: JwkLike, allowed: readonly JwtAlgorithm[], allowSymmetric: boolean): RtIssuerKey | string {
-  if (typeof jwk !== 'object' || jwk === null) return 'not an object'
+export function keyFromJwk (jwk: unknown, allowed: readonly JwtAlgorithm[], allowSymmetric: boolean): RtIssuerKey | string {
+  if (!isRecord(jwk)) return 'not an object'
   if (jwk.use !== undefined && jwk.use !== 'sig') return 'not a signing key'
   const kid = typeof jwk.kid === 'string' && jwk.kid.length <= 256 ? jwk.kid : null
   let key: KeyObject | Uint8Array
@@ -45,6 +44,7 @@ export function keyFromJwk (jwk: JwkLike, allowed: readonly JwtAlgorithm[], allo
     algs = HS_ALGS
   } else {
     try {
+      // eslint-disable-next-line @typescript-eslint/consistent-type-assertions -- a parsed JWK handed to node:crypto, which checks every member and throws on a bad one (caught here)
       key = createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' })
     } catch {
       return 'not a valid public JWK'
@@ -53,7 +53,10 @@ export function keyFromJwk (jwk: JwkLike, allowed: readonly JwtAlgorithm[], allo
     algs = algorithmsForKey(key)
   }
   let pinned = intersect(algs, allowed)
-  if (typeof jwk.alg === 'string') pinned = pinned.has(jwk.alg as JwtAlgorithm) ? new Set([jwk.alg as JwtAlgorithm]) : new Set()
+  if (typeof jwk.alg === 'string') {
+    const alg = [...pinned].find(a => a === jwk.alg)
+    pinned = alg === undefined ? new Set() : new Set([alg])
+  }
   if (pinned.size === 0) return 'no accepted algorithm fits this key'
   return Object.freeze({ kid, algorithms: pinned, key })
 }

@@ -3,8 +3,11 @@
 import type { Command } from 'commander'
 import { resolveTarget } from './run.js'
 import { FaultApiError, FaultClient } from '../faults/client.js'
-import { FAULT_EFFECTS, type FaultBodyInput } from '../core/faults.js'
+import { FAULT_EFFECTS, FaultBody, type FaultBodyInput } from '../core/faults.js'
 import { checkFaultBody } from '../faults/validate.js'
+import { DEFAULTS } from '../config/default-values.js'
+import { errorMessage } from '../config/parsed.js'
+import { Value } from '@sinclair/typebox/value'
 
 interface Common { url?: string; apiKey?: string }
 interface AddFlags extends Common {
@@ -28,13 +31,13 @@ function client (flags: Common, env: NodeJS.ProcessEnv): FaultClient {
   return new FaultClient(apiUrl, flags.apiKey ?? env.BL_API_KEY ?? env.AGNET_API_KEY ?? null)
 }
 
-const NUMERIC = { status: 'status', retryAfter: 'retry-after', ms: 'ms', jitter: 'jitter', afterBytes: 'after-bytes', rate: 'rate', seed: 'seed', ttl: 'ttl' } as const
+const NUMERIC = [['status', 'status'], ['retryAfter', 'retry-after'], ['ms', 'ms'], ['jitter', 'jitter'], ['afterBytes', 'after-bytes'], ['rate', 'rate'], ['seed', 'seed'], ['ttl', 'ttl']] as const
 
 /** Flags → a fault body; throws with the flag's name when a value is not a number. */
 export function faultFromFlags (f: AddFlags): FaultBodyInput {
   const body: Record<string, unknown> = { effect: f.effect }
   for (const k of ['region', 'deployment', 'workspace', 'model'] as const) if (f[k] !== undefined) body[k] = f[k]
-  for (const [k, flag] of Object.entries(NUMERIC) as Array<[keyof typeof NUMERIC, string]>) {
+  for (const [k, flag] of NUMERIC) {
     const v = f[k]
     if (v === undefined) continue
     const n = Number(v)
@@ -43,14 +46,16 @@ export function faultFromFlags (f: AddFlags): FaultBodyInput {
   }
   const problem = checkFaultBody(body)
   if (problem !== null) throw new Error(`--${problem.field.replace(/[A-Z]/g, c => `-${c.toLowerCase()}`)}: ${problem.message}`)
-  return body as FaultBodyInput
+  // The same schema again, as a type guard: checkFaultBody above found nothing wrong.
+  if (!Value.Check(FaultBody, body)) throw new Error('invalid fault')
+  return body
 }
 
 async function run (fn: () => Promise<void>): Promise<void> {
   try {
     await fn()
   } catch (err) {
-    process.stderr.write(`agnet chaos: ${(err as Error).message}\n`)
+    process.stderr.write(`agnet chaos: ${errorMessage(err)}\n`)
     process.exitCode = err instanceof FaultApiError ? 1 : 2
   }
 }
@@ -58,7 +63,7 @@ async function run (fn: () => Promise<void>): Promise<void> {
 export function registerChaos (program: Command): void {
   const chaos = program.command('chaos').description('Inject network faults between a running gateway and its deployments (down, reset, status, latency, stall, cut, ratelimit, errors).')
   const common = (c: Command): Command => c
-    .option('--url <url>', 'gateway base URL (default: AGNET_URL, else http://localhost:$AGNET_PORT or 8080)')
+    .option('--url <url>', `gateway base URL (default: AGNET_URL, else http://localhost:$AGNET_PORT or ${DEFAULTS.server.port})`)
     .option('--api-key <key>', 'an admin credential (default: BL_API_KEY, then AGNET_API_KEY)')
 
   common(chaos.command('add <name>')

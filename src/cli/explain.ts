@@ -5,6 +5,8 @@ import type { Command } from 'commander'
 import { request } from 'undici'
 import { resolveTarget } from './run.js'
 import type { RouteExplanation } from '../routing/explain.js'
+import { DEFAULTS } from '../config/default-values.js'
+import { valueAt } from '../config/parsed.js'
 
 export interface ExplainFlags {
   origin?: string
@@ -46,10 +48,14 @@ export async function explainCommand (workspace: string, model: string, flags: E
   const text = await res.body.text()
   if (res.statusCode !== 200) {
     let message = text
-    try { message = (JSON.parse(text) as { message?: string }).message ?? text } catch {}
+    try {
+      const parsed = valueAt(JSON.parse(text), 'message')
+      if (typeof parsed === 'string') message = parsed
+    } catch {}
     out(`agnet explain: ${res.statusCode} ${message}\n`)
     return 1
   }
+  // eslint-disable-next-line @typescript-eslint/consistent-type-assertions -- the gateway's own /routing answer, which it serialises from a RouteExplanation
   const e = JSON.parse(text) as RouteExplanation
   out(flags.json === true ? JSON.stringify(e, null, 2) + '\n' : renderExplanation(e))
   return e.chosen === null ? 2 : 0
@@ -61,7 +67,7 @@ export function registerExplain (program: Command): void {
     .argument('<workspace>', 'workspace name')
     .argument('<model>', 'model name')
     .option('--origin <origin>', 'where the caller stands: a region (eu-fra-1) or an ISO country code (DE); default: the gateway\'s region')
-    .option('--url <url>', 'gateway base URL (default: AGNET_URL, else http://localhost:$AGNET_PORT or 8080)')
+    .option('--url <url>', `gateway base URL (default: AGNET_URL, else http://localhost:$AGNET_PORT or ${DEFAULTS.server.port})`)
     .option('--api-key <key>', 'credential (default: BL_API_KEY, then AGNET_API_KEY)')
     .option('--json', 'print the JSON answer')
     .action(async (workspace: string, model: string, flags: ExplainFlags) => {

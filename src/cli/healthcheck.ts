@@ -1,10 +1,12 @@
 import type { Command } from 'commander'
 import { request } from 'undici'
+import { DEFAULTS } from '../config/default-values.js'
+import { errorMessage } from '../config/parsed.js'
 
 /** Where `agnet serve` listens with the same environment; a wildcard address is asked on loopback. */
 export function defaultUrl (env: NodeJS.ProcessEnv): string {
   const host = env.AGNET_HOST === undefined || env.AGNET_HOST === '' || env.AGNET_HOST === '0.0.0.0' || env.AGNET_HOST === '::' ? '127.0.0.1' : env.AGNET_HOST
-  const port = env.AGNET_PORT === undefined || env.AGNET_PORT === '' ? '8080' : env.AGNET_PORT
+  const port = env.AGNET_PORT === undefined || env.AGNET_PORT === '' ? String(DEFAULTS.server.port) : env.AGNET_PORT
   return `http://${host.includes(':') ? `[${host}]` : host}:${port}`
 }
 
@@ -19,7 +21,7 @@ export function registerHealthcheck (program: Command): void {
         await res.body.text()
         if (res.statusCode !== 200) { process.stderr.write(`not ready: ${res.statusCode}\n`); process.exitCode = 1 }
       } catch (err) {
-        process.stderr.write(`unreachable: ${(err as Error).message}\n`)
+        process.stderr.write(`unreachable: ${errorMessage(err)}\n`)
         process.exitCode = 1
       }
     })

@@ -9,6 +9,7 @@ import { RunError, runScenario } from '../loadtest/scenario-run.js'
 import { formatScenario } from '../loadtest/scenario-text.js'
 import { renderReport } from '../loadtest/report-html.js'
 import { FaultApiError } from '../faults/client.js'
+import { errorMessage } from '../config/parsed.js'
 
 export interface ScenarioFlags {
   scenario: string
@@ -24,7 +25,7 @@ export async function scenarioCommand (flags: ScenarioFlags, env: NodeJS.Process
     scenario = loadScenario(flags.scenario)
   } catch (e) {
     if (e instanceof ScenarioError) { err(`agnet loadtest: ${e.message}\n`); return 2 }
-    err(`agnet loadtest: cannot read ${flags.scenario}: ${(e as Error).message}\n`)
+    err(`agnet loadtest: cannot read ${flags.scenario}: ${errorMessage(e)}\n`)
     return 2
   }
   const { runUrl, apiUrl } = resolveTarget({ url: flags.url }, env)

@@ -8,6 +8,8 @@ import { runLoadtest, type OriginResult, type Progress } from '../loadtest/run.j
 import { checkExpectations, loadExpectations, type ExpectationsInput } from '../loadtest/expect.js'
 import { parseHeader, resolveTarget } from './run.js'
 import { scenarioCommand } from './loadtest-scenario.js'
+import { DEFAULTS } from '../config/default-values.js'
+import { errorMessage } from '../config/parsed.js'
 
 interface LoadtestFlags {
   workspace: string
@@ -88,7 +90,7 @@ export function registerLoadtest (program: Command): void {
     .option('-H, --header <header>', "extra header 'Key: Value' (repeatable)", (v: string, p: string[]) => [...p, v], [])
     .option('--data <json>', 'request body (default: a short chat completion)')
     .option('--body-file <file>', 'request body from a file')
-    .option('--url <url>', 'gateway base URL (env AGNET_URL; default http://localhost:$AGNET_PORT or 8080)')
+    .option('--url <url>', `gateway base URL (env AGNET_URL; default http://localhost:$AGNET_PORT or ${DEFAULTS.server.port})`)
     .option('--api-key <key>', 'credential sent as X-Blaxel-Authorization (env BL_API_KEY, then AGNET_API_KEY)')
     .option('--expect <file>', 'YAML expectations: per origin, region shares and error/429 rates')
     .option('--json', 'print the results as JSON')
@@ -113,12 +115,12 @@ export function registerLoadtest (program: Command): void {
 async function loadtest (model: string, o: LoadtestFlags): Promise<number> {
   let expectations: ExpectationsInput | null = null
   if (o.expect !== undefined) {
-    try { expectations = loadExpectations(o.expect) } catch (err) { throw new UsageError((err as Error).message) }
+    try { expectations = loadExpectations(o.expect) } catch (err) { throw new UsageError(errorMessage(err)) }
   }
   if (o.data !== undefined && o.bodyFile !== undefined) throw new UsageError('use --data or --body-file, not both')
   let body: string | undefined = o.data
   if (o.bodyFile !== undefined) {
-    try { body = readFileSync(o.bodyFile, 'utf8') } catch (err) { throw new UsageError(`cannot read --body-file: ${(err as Error).message}`) }
+    try { body = readFileSync(o.bodyFile, 'utf8') } catch (err) { throw new UsageError(`cannot read --body-file: ${errorMessage(err)}`) }
   }
   const method = o.method.toUpperCase()
   if (body === undefined && method !== 'GET' && method !== 'HEAD') body = DEFAULT_BODY
@@ -128,7 +130,7 @@ async function loadtest (model: string, o: LoadtestFlags): Promise<number> {
     try {
       const [k, v] = parseHeader(h)
       headers[k.toLowerCase()] = v
-    } catch (err) { throw new UsageError((err as Error).message) }
+    } catch (err) { throw new UsageError(errorMessage(err)) }
   }
   const apiKey = o.apiKey ?? process.env.BL_API_KEY ?? process.env.AGNET_API_KEY
   if (apiKey !== undefined && apiKey !== '') headers['x-blaxel-authorization'] = `Bearer ${apiKey}`

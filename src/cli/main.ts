@@ -12,6 +12,7 @@ import { registerExplain } from './explain.js'
 import { registerToken } from './token.js'
 import { unknownCommand } from './unknown-command.js'
 import { registerChaos } from './chaos.js'
+import { errorMessage } from '../config/parsed.js'
 
 export function buildCli (): Command {
   const program = new Command()
@@ -39,6 +40,6 @@ if (unknown !== null) {
   process.exit(2)
 }
 cli.parseAsync(process.argv).catch((err: unknown) => {
-  process.stderr.write(`agnet: ${(err as Error).message}\n`)
+  process.stderr.write(`agnet: ${errorMessage(err)}\n`)
   process.exit(1)
 })

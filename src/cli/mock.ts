@@ -1,11 +1,12 @@
 import type { Command } from 'commander'
 import type { MockServer } from '../mock/index.js'
 import { startMockServer } from '../mock/index.js'
+import { DEFAULTS } from '../config/default-values.js'
 
 export function registerMock (program: Command): void {
   program.command('mock')
     .description('Run mock providers (OpenAI, Anthropic, Gemini, Cohere), one server per region.')
-    .option('--regions <list>', 'comma-separated regions', 'us-pdx-1,us-was-1,eu-lon-1,eu-fra-1')
+    .option('--regions <list>', 'comma-separated regions', DEFAULTS.regions.map(r => r.name).join(','))
     .option('-p, --port <port>', 'port of the first region; the others follow (0 = any)', '9100')
     .option('--host <host>', 'listening address', '127.0.0.1')
     .option('--latency <ms>', 'delay before response headers', '0')

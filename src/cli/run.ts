@@ -7,6 +7,8 @@ import { extname } from 'node:path'
 import type { Command } from 'commander'
 import { request } from 'undici'
 import { parse as parseYaml } from 'yaml'
+import { DEFAULTS } from '../config/default-values.js'
+import { errorCode, errorMessage, isRecord, valueAt } from '../config/parsed.js'
 
 export interface RunFlags {
   path?: string
@@ -38,11 +40,11 @@ function trimSlash (u: string): string {
   return u.replace(/\/+$/, '')
 }
 
-/** Control plane and run plane: --url wins, then BL_API_URL / BL_RUN_URL, then AGNET_URL, then localhost:8080. */
+/** Control plane and run plane: --url wins, then BL_API_URL / BL_RUN_URL, then AGNET_URL, then localhost on the default port. */
 export function resolveTarget (flags: Pick<RunFlags, 'url'>, env: NodeJS.ProcessEnv): Target {
   const url = flags.url ?? null
   if (url !== null) return { apiUrl: `${trimSlash(url)}/v0`, runUrl: trimSlash(url) }
-  const base = trimSlash(env.AGNET_URL ?? `http://localhost:${env.AGNET_PORT ?? '8080'}`)
+  const base = trimSlash(env.AGNET_URL ?? `http://localhost:${env.AGNET_PORT ?? DEFAULTS.server.port}`)
   return { apiUrl: trimSlash(env.BL_API_URL ?? `${base}/v0`), runUrl: trimSlash(env.BL_RUN_URL ?? base) }
 }
 
@@ -113,9 +115,13 @@ async function authenticate (flags: RunFlags, env: NodeJS.ProcessEnv, target: Ta
       headers: { authorization: `Basic ${cc}`, 'content-type': 'application/json', 'user-agent': userAgent },
       body: JSON.stringify({ grant_type: 'client_credentials' })
     })
-    const body = await res.body.json() as { access_token?: string; error?: string }
-    if (res.statusCode !== 200 || typeof body.access_token !== 'string') throw new Error(`the token issuer refused the client credentials (${res.statusCode} ${body.error ?? ''})`.trim())
-    return { headers: { 'x-blaxel-authorization': `Bearer ${body.access_token}` } }
+    const body: unknown = await res.body.json()
+    const token = valueAt(body, 'access_token')
+    if (res.statusCode !== 200 || typeof token !== 'string') {
+      const error = valueAt(body, 'error')
+      throw new Error(`the token issuer refused the client credentials (${res.statusCode} ${typeof error === 'string' ? error : ''})`.trim())
+    }
+    return { headers: { 'x-blaxel-authorization': `Bearer ${token}` } }
   }
   return { headers: {} }
 }
@@ -139,9 +145,10 @@ export async function runModel (type: string, name: string, flags: RunFlags, env
   if (workspace === '') {
     // No workspace named: the credential's, when it reaches exactly one.
     const list = await getJson(`${target.apiUrl}/workspaces`, headers)
-    const names = Array.isArray(list.body) ? (list.body as Array<{ name?: unknown }>).map(w => w.name).filter((n): n is string => typeof n === 'string') : []
-    if (names.length !== 1) throw new Error('no workspace: pass -w <workspace> or set BL_WORKSPACE')
-    workspace = names[0] as string
+    const names = Array.isArray(list.body) ? list.body.map(w => valueAt(w, 'name')).filter((n): n is string => typeof n === 'string') : []
+    const [only] = names
+    if (names.length !== 1 || only === undefined) throw new Error('no workspace: pass -w <workspace> or set BL_WORKSPACE')
+    workspace = only
   }
   headers['x-blaxel-workspace'] = workspace
 
@@ -150,14 +157,16 @@ export async function runModel (type: string, name: string, flags: RunFlags, env
   let path = flags.path ?? ''
   try {
     const meta = await getJson(`${target.apiUrl}/models/${encodeURIComponent(name)}`, headers)
-    const model = meta.status === 200 ? meta.body as { metadata?: { url?: string }; spec?: { runtime?: { type?: string; model?: string } } } : null
-    if (typeof model?.metadata?.url === 'string' && model.metadata.url !== '') base = trimSlash(model.metadata.url)
-    const rtType = model?.spec?.runtime?.type
+    const model = meta.status === 200 ? meta.body : null
+    const modelUrl = valueAt(model, 'metadata', 'url')
+    if (typeof modelUrl === 'string' && modelUrl !== '') base = trimSlash(modelUrl)
+    const rtType = valueAt(model, 'spec', 'runtime', 'type')
     if (path === '' && typeof rtType === 'string') {
       const integ = await getJson(`${target.apiUrl}/integrations/${encodeURIComponent(rtType)}`, headers)
-      const endpoints = (integ.body as { endpoints?: Record<string, unknown> } | null)?.endpoints
-      if (integ.status === 200 && endpoints !== undefined && endpoints !== null) {
-        path = chooseDefaultPath(endpoints, model?.spec?.runtime?.model ?? null)
+      const endpoints = valueAt(integ.body, 'endpoints')
+      if (integ.status === 200 && isRecord(endpoints)) {
+        const runtimeModel = valueAt(model, 'spec', 'runtime', 'model')
+        path = chooseDefaultPath(endpoints, typeof runtimeModel === 'string' ? runtimeModel : null)
         if (path !== '') err.write(`Using default path: ${path}, you can change it by specifying it with --path PATH\n`)
       }
     }
@@ -189,7 +198,7 @@ export async function runModel (type: string, name: string, flags: RunFlags, env
   const timeoutS = flags.timeout === undefined ? 0 : Number(flags.timeout)
   if (!Number.isFinite(timeoutS) || timeoutS < 0) throw new Error(`invalid --timeout "${flags.timeout}"`)
   const res = await request(url, {
-    method: method as 'POST',
+    method,
     headers,
     body: body ?? undefined,
     // LLM answers can take minutes: no library default decides; --timeout bounds the whole call.
@@ -205,12 +214,12 @@ export async function runModel (type: string, name: string, flags: RunFlags, env
   const ctype = String(res.headers['content-type'] ?? '').toLowerCase()
   if (flags.stream === true || STREAM_TYPES.some(t => ctype.startsWith(t))) {
     // Each chunk goes out as it arrives.
-    for await (const chunk of res.body) out.write(chunk as Buffer)
+    for await (const chunk of res.body) out.write(chunk)
   } else {
     const text = await res.body.text()
     let printed = text
     try {
-      const parsed = JSON.parse(text) as unknown
+      const parsed: unknown = JSON.parse(text)
       printed = flags.output === 'json' ? JSON.stringify(parsed) : JSON.stringify(parsed, null, 2)
     } catch {
       // Not JSON: printed as received.
@@ -242,9 +251,9 @@ export function registerRun (program: Command): void {
       try {
         process.exitCode = await runModel(type, name, flags)
       } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code
+        const code = errorCode(e)
         const hint = code === 'ECONNREFUSED' || code === 'ENOTFOUND' ? ' (is agnet running there? start it with `agnet serve`, or point --url / AGNET_URL at it)' : ''
-        process.stderr.write(`agnet run: ${(e as Error).message}${hint}\n`)
+        process.stderr.write(`agnet run: ${errorMessage(e)}${hint}\n`)
         process.exitCode = 1
       }
     })

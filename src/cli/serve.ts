@@ -2,6 +2,7 @@ import { resolve } from 'node:path'
 import type { Command } from 'commander'
 import { serve } from '../server.js'
 import { ConfigError, formatProblem } from '../config/load.js'
+import { DEFAULTS } from '../config/default-values.js'
 
 /** --port / AGNET_PORT: a TCP port number, or undefined when not given. */
 export function portOf (v: string | undefined): number | undefined {
@@ -21,7 +22,7 @@ export function registerServe (program: Command): void {
   program.command('serve', { isDefault: true })
     .description('Serve the gateway (the embedded demo config when none is given).')
     .option('-c, --config <path>', 'config file or folder (env AGNET_CONFIG)')
-    .option('-p, --port <port>', 'listening port (env AGNET_PORT; default 8080)')
+    .option('-p, --port <port>', `listening port (env AGNET_PORT; default ${DEFAULTS.server.port})`)
     .option('--host <host>', 'listening address (env AGNET_HOST)')
     .option('--no-watch', 'do not watch the config files')
     .action(async (o: { config?: string; port?: string; host?: string; watch: boolean }) => {

@@ -10,7 +10,8 @@ import { hashLine, newApiKey } from '../auth/api-keys.js'
 import { looksLikeJwt } from '../auth/carriers.js'
 import { IdentityServices } from '../auth/authenticate.js'
 import { EdgeError } from '../core/errors.js'
-import { parseDuration } from '../config/defaults.js'
+import { parseDuration } from '../config/default-values.js'
+import { errorMessage, isRecord, valueAt } from '../config/parsed.js'
 import { portOf } from './serve.js'
 
 async function withRuntime<T> (path: string, fn: (rt: Runtime) => Promise<T>, portOverride?: number): Promise<T> {
@@ -97,9 +98,9 @@ export function registerToken (program: Command): void {
           headers: { authorization: `Basic ${Buffer.from(`${o.clientId}:${secret}`).toString('base64')}`, 'content-type': 'application/json' },
           body: JSON.stringify({ grant_type: 'client_credentials' })
         })
-        const body = await res.json() as Record<string, unknown>
-        if (!res.ok) throw new Error(`the issuer answered ${res.status}: ${String(body.error ?? '')} ${String(body.error_description ?? '')}`.trim())
-        if (typeof body.access_token !== 'string') throw new Error('the issuer answered without an access_token')
+        const body: unknown = await res.json()
+        if (!res.ok) throw new Error(`the issuer answered ${res.status}: ${String(valueAt(body, 'error') ?? '')} ${String(valueAt(body, 'error_description') ?? '')}`.trim())
+        if (!isRecord(body) || typeof body.access_token !== 'string') throw new Error('the issuer answered without an access_token')
         print(body)
         return
       }
@@ -123,6 +124,7 @@ export function registerToken (program: Command): void {
     .option('--url <base>', 'a running agnet, whose JWKS verifies the token')
     .action(async (tok: string, o: { config?: string; url?: string }) => {
       const out: Record<string, unknown> = {}
+      let verified: { ok: boolean } & Record<string, unknown> | undefined
       if (looksLikeJwt(tok)) {
         try {
           const payload = decodeJwt(tok)
@@ -141,25 +143,29 @@ export function registerToken (program: Command): void {
       }
       if (o.url !== undefined && out.kind === 'jwt') {
         const base = o.url.replace(/\/+$/, '')
-        const jwks = await (await fetch(`${base}/v0/.well-known/jwks.json`)).json() as { keys: never[] }
-        const disco = await (await fetch(`${base}/v0/.well-known/openid-configuration`)).json() as { issuer: string }
+        const jwks: unknown = await (await fetch(`${base}/v0/.well-known/jwks.json`)).json()
+        const disco: unknown = await (await fetch(`${base}/v0/.well-known/openid-configuration`)).json()
+        const keys = valueAt(jwks, 'keys')
+        const issuer = valueAt(disco, 'issuer')
         try {
-          await jwtVerify(tok, createLocalJWKSet(jwks), { issuer: disco.issuer, algorithms: ['ES256'] })
-          out.verified = { ok: true, by: base }
+          // jose checks each key of the set; a set that is not one verifies nothing.
+          await jwtVerify(tok, createLocalJWKSet({ keys: Array.isArray(keys) ? keys : [] }), { issuer: typeof issuer === 'string' ? issuer : undefined, algorithms: ['ES256'] })
+          verified = { ok: true, by: base }
         } catch (err) {
-          out.verified = { ok: false, by: base, reason: (err as Error).message }
+          verified = { ok: false, by: base, reason: errorMessage(err) }
         }
       }
       if (o.config !== undefined) {
         await withRuntime(o.config, async rt => {
           const services = new IdentityServices()
           const r = await services.authenticateToken(tok, rt)
-          out.verified = r instanceof EdgeError
+          verified = r instanceof EdgeError
             ? { ok: false, by: 'config', reason: r.message }
             : { ok: true, by: 'config', principal: { kind: r.kind, subject: r.subject, credential: r.credential, workspaces: r.workspaces === null ? null : Object.fromEntries(r.workspaces), scopes: r.scopes === null ? null : [...r.scopes] } }
         })
       }
+      if (verified !== undefined) out.verified = verified
       process.stdout.write(JSON.stringify(out, null, 2) + '\n')
-      if (out.verified !== undefined && (out.verified as { ok: boolean }).ok === false) process.exitCode = 1
+      if (verified?.ok === false) process.exitCode = 1
     })
 }

@@ -8,6 +8,7 @@ import type { ValidateFunction } from 'ajv'
 import { Config, type ConfigInput } from './schema.js'
 import { ConfigError, formatProblem, type ConfigProblem, type PartialConfig } from './problems.js'
 import { loadConfig, type LoadedConfig } from './load.js'
+import { isRecord } from './parsed.js'
 import { compileRuntime } from './compile.js'
 import type { Runtime } from '../core/runtime.js'
 import { DispatcherRegistry } from '../proxy/dispatchers.js'
@@ -26,7 +27,10 @@ const DROP = Symbol('drop')
 /** `workspaces[0].models[1].runtime.type` → ['workspaces', 0, 'models', 1, 'runtime', 'type']. */
 export function parseField (field: string): Path {
   const out: Path = []
-  for (const m of field.matchAll(/([^.[\]]+)|\[(\d+)\]/g)) out.push(m[2] !== undefined ? Number(m[2]) : m[1] as string)
+  for (const [, name, index] of field.matchAll(/([^.[\]]+)|\[(\d+)\]/g)) {
+    if (index !== undefined) out.push(Number(index))
+    else if (name !== undefined) out.push(name)
+  }
   return out
 }
 
@@ -56,7 +60,7 @@ export function prune (input: unknown, drops: readonly Path[]): Pruned {
   const kept = new Map<string, number[]>() // pruned path of a list → original index of each entry
   const walk = (v: unknown, orig: Path, now: Path): unknown => {
     if (dropped.has(key(orig))) {
-      if (v !== null && typeof v === 'object' && typeof (v as Record<string, unknown>).name === 'string') names.add((v as Record<string, unknown>).name as string)
+      if (isRecord(v) && typeof v.name === 'string') names.add(v.name)
       return DROP
     }
     if (Array.isArray(v)) {
@@ -92,12 +96,12 @@ export function prune (input: unknown, drops: readonly Path[]): Pruned {
   return { value, names, toOriginal }
 }
 
-let validator: ValidateFunction | null = null
-function isValid (v: unknown): boolean {
+let validator: ValidateFunction<ConfigInput> | null = null
+function isValid (v: unknown): v is ConfigInput {
   if (validator === null) {
     const ajv = new Ajv2019({ strict: false, allowUnionTypes: true })
-    ;(addFormats as unknown as (a: Ajv2019) => void)(ajv)
-    validator = ajv.compile(Config)
+    addFormats.default(ajv)
+    validator = ajv.compile<ConfigInput>(Config)
   }
   return validator(v)
 }
@@ -110,9 +114,10 @@ function compileRest (partial: PartialConfig, reported: readonly ConfigProblem[]
     if (d !== null) drops.push(d)
   }
   const pruned = prune(partial.input, drops)
-  if (!isValid(pruned.value)) return []
+  const input = pruned.value
+  if (!isValid(input)) return []
   const loaded: LoadedConfig = {
-    input: pruned.value as ConfigInput,
+    input,
     files: partial.files,
     source: partial.source,
     locate: path => partial.locate(pruned.toOriginal(path))

@@ -6,7 +6,8 @@ import type { ConfigInput, DeploymentInput, ModelInput, WorkspaceInput } from '.
 import type { RtDeployment, RtFlavor, RtIntegration, RtModel, RtPolicy, RtRegion, RtRouting, RtServer, RtTimeouts, RtWorkspace, Runtime } from '../core/runtime.js'
 import type { CompileContext } from './compile-context.js'
 import { ConfigError, type ConfigProblem, type LoadedConfig } from './load.js'
-import { DEFAULT_BODY_LIMIT, DEFAULT_PORT, DEFAULT_REGIONS, DEFAULT_ROUTING, DEFAULT_TIMEOUTS, RESERVED_WORKSPACE_NAMES, parseBytes, parseDuration, providerInfo } from './defaults.js'
+import { DEFAULT_ROUTING, DEFAULT_TIMEOUTS, RESERVED_WORKSPACE_NAMES, providerInfo } from './defaults.js'
+import { DEFAULTS, byteCount, durationMs, parseBytes, parseDuration } from './default-values.js'
 import { serverEnvOverrides } from './env-overrides.js'
 import { compileIdentity } from '../auth/compile.js'
 import { compileNetwork } from '../routing/compile.js'
@@ -24,13 +25,18 @@ export interface CompileOptions {
   portOverride?: number
 }
 
-function flavorsOf (list: ReadonlyArray<{ type: 'cpu' | 'gpu'; name: string }> | undefined): RtFlavor[] {
-  return (list ?? [{ type: 'cpu', name: 'x86' }]).map(f => Object.freeze({ type: f.type, name: f.name.toLowerCase() }))
+const SERVER = DEFAULTS.server
+const HEALTH_INTERVAL_MS = durationMs(DEFAULTS.healthCheck.interval)
+const BODY_LIMIT = byteCount(SERVER.bodyLimit)
+const SHUTDOWN_GRACE_MS = durationMs(SERVER.shutdownGrace)
+
+function flavorsOf (list: ReadonlyArray<{ readonly type: 'cpu' | 'gpu'; readonly name: string }> | undefined): RtFlavor[] {
+  return (list ?? DEFAULTS.regionFlavors).map(f => Object.freeze({ type: f.type, name: f.name.toLowerCase() }))
 }
 
 function compileRegions (input: ConfigInput, ctx: CompileContext): Map<string, RtRegion> {
   const out = new Map<string, RtRegion>()
-  const list = input.regions ?? DEFAULT_REGIONS
+  const list = input.regions ?? DEFAULTS.regions
   list.forEach((r, i) => {
     if (out.has(r.name)) ctx.report(['regions', i, 'name'], `region "${r.name}" is defined twice`)
     out.set(r.name, Object.freeze({
@@ -139,14 +145,14 @@ function compileDeployment (
     basePath,
     host: url.host,
     dispatcher: opts.dispatchers.get(url.origin, timeouts.connectMs, server.upstreamConnections),
-    weight: d.weight ?? 1,
+    weight: d.weight ?? DEFAULTS.deployment.weight,
     priority: d.priority ?? di,
     flavors: Object.freeze(d.flavors === undefined ? region.flavors : flavorsOf(d.flavors)),
     provider: providerType,
     credential: provider.credential,
     setHeaders: Object.freeze(setHeaders),
     defaultHeaders: Object.freeze(defaultHeaders),
-    healthCheck: d.healthCheck === undefined ? null : Object.freeze({ path: d.healthCheck.path, intervalMs: parseDuration(d.healthCheck.interval, 10_000) })
+    healthCheck: d.healthCheck === undefined ? null : Object.freeze({ path: d.healthCheck.path, intervalMs: parseDuration(d.healthCheck.interval, HEALTH_INTERVAL_MS) })
   })
 }
 
@@ -161,20 +167,20 @@ export function compileRuntime (loaded: LoadedConfig, opts: CompileOptions): Run
   }
   const regions = compileRegions(input, ctx)
   const s = input.server ?? {}
-  const port = opts.portOverride ?? s.port ?? DEFAULT_PORT
+  const port = opts.portOverride ?? s.port ?? SERVER.port
   const fromEnv = serverEnvOverrides(ctx.env, problems)
   const server: RtServer = Object.freeze({
     port,
-    host: s.host ?? '0.0.0.0',
+    host: s.host ?? SERVER.host,
     publicUrl: s.publicUrl ?? null,
-    region: s.region ?? 'us-pdx-1',
-    trustOriginHeader: s.trustOriginHeader ?? false,
-    bodyLimit: parseBytes(s.bodyLimit, DEFAULT_BODY_LIMIT),
-    maxHeaderBytes: s.maxHeaderBytes ?? 16384,
-    logLevel: fromEnv.logLevel ?? s.logLevel ?? 'info',
-    accessLog: fromEnv.accessLog ?? s.accessLog ?? true,
-    shutdownGraceMs: parseDuration(s.shutdownGrace, 10_000),
-    upstreamConnections: s.upstreamConnections ?? 1024
+    region: s.region ?? SERVER.region,
+    trustOriginHeader: s.trustOriginHeader ?? SERVER.trustOriginHeader,
+    bodyLimit: parseBytes(s.bodyLimit, BODY_LIMIT),
+    maxHeaderBytes: s.maxHeaderBytes ?? SERVER.maxHeaderBytes,
+    logLevel: fromEnv.logLevel ?? s.logLevel ?? SERVER.logLevel,
+    accessLog: fromEnv.accessLog ?? s.accessLog ?? SERVER.accessLog,
+    shutdownGraceMs: parseDuration(s.shutdownGrace, SHUTDOWN_GRACE_MS),
+    upstreamConnections: s.upstreamConnections ?? SERVER.upstreamConnections
   })
   const baseTimeouts = compileTimeouts(DEFAULT_TIMEOUTS, input.defaults?.timeouts)
   const baseRouting = compileRouting(DEFAULT_ROUTING, input.defaults?.routing)
@@ -195,7 +201,7 @@ export function compileRuntime (loaded: LoadedConfig, opts: CompileOptions): Run
       if (policies.has(p.name)) ctx.report(['workspaces', wi, 'policies', pi, 'name'], `policy "${p.name}" is defined twice`)
       const need = p.type === 'location' ? 'locations' : p.type === 'flavor' ? 'flavors' : 'maxTokens'
       if (p[need] === undefined) ctx.report(['workspaces', wi, 'policies', pi], `a ${p.type} policy needs "${need}"`)
-      policies.set(p.name, Object.freeze({ name: p.name, type: p.type, input: p, dryRun: p.dryRun ?? false }))
+      policies.set(p.name, Object.freeze({ name: p.name, type: p.type, input: p, dryRun: p.dryRun ?? DEFAULTS.policy.dryRun }))
     })
     const models = new Map<string, RtModel>()
     const scope: ModelScope = { ws, wi, integrations, regions }
@@ -224,7 +230,7 @@ export function compileRuntime (loaded: LoadedConfig, opts: CompileOptions): Run
         key: `${ws.name}/${m.name}`,
         name: m.name,
         workspace: ws.name,
-        enabled: m.enabled ?? true,
+        enabled: m.enabled ?? DEFAULTS.model.enabled,
         runtimeType: m.runtime.type,
         runtimeModel: m.runtime.model ?? null,
         mk3: m.runtime.generation === 'mk3' ? Object.freeze({ provider: m.runtime.type, runtimeModel: m.runtime.model ?? m.name }) : null,

@@ -1,23 +1,25 @@
-// Defaults of the network and of providers, and the parsers of durations and sizes.
-import type { RegionInput } from './schema.js'
-import type { CredentialStyle } from '../core/runtime.js'
-
-export const DEFAULT_REGIONS: readonly RegionInput[] = Object.freeze([
-  { name: 'us-pdx-1', location: 'Portland', country: 'US', continent: 'NA', flavors: [{ type: 'cpu', name: 'x86' }, { type: 'gpu', name: 't4' }] },
-  { name: 'us-was-1', location: 'North Virginia', country: 'US', continent: 'NA', flavors: [{ type: 'cpu', name: 'x86' }, { type: 'gpu', name: 'l4' }] },
-  { name: 'eu-lon-1', location: 'London', country: 'GB', continent: 'EU', flavors: [{ type: 'cpu', name: 'x86' }] },
-  { name: 'eu-fra-1', location: 'Frankfurt', country: 'DE', continent: 'EU', flavors: [{ type: 'cpu', name: 'x86' }, { type: 'gpu', name: 't4' }] }
-])
+// What the compilers start from: the defaults of timeouts and routing parsed once from the
+// table of defaults, the names a workspace may not take, and what agnet knows of providers.
+import type { CredentialStyle, RtRouting, RtTimeouts } from '../core/runtime.js'
+import { DEFAULTS, byteCount, durationMs } from './default-values.js'
 
 /** Names a workspace may not take: they are agnet's own path prefixes on the one port it serves everything from. */
 export const RESERVED_WORKSPACE_NAMES: ReadonlySet<string> = new Set([
   'v0', 'v1', 'api', 'run', 'healthz', 'readyz', 'metrics', 'playground', 'well-known', 'oauth', 'static', 'assets', 'favicon-ico', 'robots-txt', 'internal', 'admin', 'agnet'
 ])
 
-export const DEFAULT_TIMEOUTS = Object.freeze({ connectMs: 10_000, firstByteMs: 300_000, idleMs: 120_000, totalMs: 1_800_000 })
-export const DEFAULT_ROUTING = Object.freeze({ strategy: 'latency' as const, maxAttempts: 3, budgetMs: 60_000, replayBodyLimit: 1024 * 1024, ejectAfter: 3, ejectForMs: 5_000, retryNonIdempotent: false })
-export const DEFAULT_BODY_LIMIT = 32 * 1024 * 1024
-export const DEFAULT_PORT = 8080
+const T = DEFAULTS.timeouts
+export const DEFAULT_TIMEOUTS: RtTimeouts = Object.freeze({ connectMs: durationMs(T.connect), firstByteMs: durationMs(T.firstByte), idleMs: durationMs(T.idle), totalMs: durationMs(T.total) })
+const R = DEFAULTS.routing
+export const DEFAULT_ROUTING: RtRouting = Object.freeze({
+  strategy: R.strategy,
+  maxAttempts: R.maxAttempts,
+  budgetMs: durationMs(R.budget),
+  replayBodyLimit: byteCount(R.replayBodyLimit),
+  ejectAfter: R.ejectAfter,
+  ejectForMs: durationMs(R.ejectFor),
+  retryNonIdempotent: R.retryNonIdempotent
+})
 
 export type { CredentialStyle }
 
@@ -33,8 +35,10 @@ export interface ProviderInfo {
 
 const OPENAI_ENDPOINTS = ['/v1/chat/completions', '/v1/responses', '/v1/embeddings', '/v1/models']
 
+const OPENAI: ProviderInfo = { baseUrl: 'https://api.openai.com', credential: 'bearer', defaultHeaders: [], endpoints: OPENAI_ENDPOINTS }
+
 export const PROVIDERS: Readonly<Record<string, ProviderInfo>> = Object.freeze({
-  openai: { baseUrl: 'https://api.openai.com', credential: 'bearer', defaultHeaders: [], endpoints: OPENAI_ENDPOINTS },
+  openai: OPENAI,
   anthropic: { baseUrl: 'https://api.anthropic.com', credential: 'x-api-key', defaultHeaders: [['anthropic-version', '2023-06-01']], endpoints: ['/v1/messages'] },
   gemini: { baseUrl: 'https://generativelanguage.googleapis.com', credential: 'x-goog-api-key', defaultHeaders: [], endpoints: ['/v1beta/models/{model}:generateContent', '/v1beta/models/{model}:streamGenerateContent'] },
   cohere: { baseUrl: 'https://api.cohere.com', credential: 'bearer', defaultHeaders: [], endpoints: ['/v2/chat'] },
@@ -52,23 +56,5 @@ export const PROVIDERS: Readonly<Record<string, ProviderInfo>> = Object.freeze({
 
 /** Unknown provider types behave like OpenAI, as Blaxel's SDKs do. */
 export function providerInfo (type: string): ProviderInfo {
-  return PROVIDERS[type] ?? (PROVIDERS.openai as ProviderInfo)
-}
-
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
-export function parseDuration (v: number | string | undefined, fallback: number): number {
-  if (v === undefined) return fallback
-  if (typeof v === 'number') return v
-  const m = /^([0-9]+)(ms|s|m|h)$/.exec(v)
-  if (m === null) return fallback
-  return Number(m[1]) * (UNITS[m[2] as string] as number)
-}
-
-const SIZES: Record<string, number> = { B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 }
-export function parseBytes (v: number | string | undefined, fallback: number): number {
-  if (v === undefined) return fallback
-  if (typeof v === 'number') return v
-  const m = /^([0-9]+)(B|KiB|MiB|GiB)$/.exec(v)
-  if (m === null) return fallback
-  return Number(m[1]) * (SIZES[m[2] as string] as number)
+  return PROVIDERS[type] ?? OPENAI
 }

@@ -6,6 +6,10 @@ import type { ConfigProblem } from './problems.js'
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 export type LogLevel = typeof LOG_LEVELS[number]
 
+function isLogLevel (v: string): v is LogLevel {
+  return LOG_LEVELS.some(l => l === v)
+}
+
 const BOOLEANS: Readonly<Record<string, boolean>> = { true: true, false: false, 1: true, 0: false, on: true, off: false, yes: true, no: false }
 
 export interface ServerEnvOverrides { logLevel?: LogLevel; accessLog?: boolean }
@@ -18,7 +22,7 @@ export function serverEnvOverrides (env: NodeJS.ProcessEnv, problems: ConfigProb
   const out: ServerEnvOverrides = {}
   const level = env.AGNET_LOG_LEVEL?.trim().toLowerCase()
   if (level !== undefined && level !== '') {
-    if ((LOG_LEVELS as readonly string[]).includes(level)) out.logLevel = level as LogLevel
+    if (isLogLevel(level)) out.logLevel = level
     else problems.push(problem('AGNET_LOG_LEVEL', `expected one of ${LOG_LEVELS.join(', ')}`))
   }
   const access = env.AGNET_ACCESS_LOG?.trim().toLowerCase()

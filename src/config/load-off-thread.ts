@@ -9,7 +9,8 @@
 import { existsSync, statSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { Worker } from 'node:worker_threads'
-import { ConfigError, listYamlFiles, loadConfig, type ConfigProblem, type LoadedConfig, type LoadOptions } from './load.js'
+import { ConfigError, loadConfig, type ConfigProblem, type LoadedConfig, type LoadOptions } from './load.js'
+import { listYamlFiles } from './yaml-files.js'
 import type { ConfigInput } from './schema.js'
 
 export const OFF_THREAD_MIN_BYTES = 1024 * 1024

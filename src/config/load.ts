@@ -1,26 +1,23 @@
-// Step one and two of the config pipeline: YAML (a file or a folder) → one validated
-// ConfigInput. Every problem found is reported, each with file, line, field and what was
-// expected, so `agnet config check` can print them all at once.
-import { readFileSync, readdirSync, statSync } from 'node:fs'
-import { basename, dirname, join, resolve } from 'node:path'
-import { LineCounter, parseAllDocuments, type Document } from 'yaml'
+// Step two of the config pipeline: the parsed files (yaml-files.ts) merged into one document
+// (lists joined, sections defined once, Blaxel manifests converted into their workspace's
+// entries), ${ENV} references expanded, and the result validated into one ConfigInput. Every
+// problem found is reported, each with file, line, field and what was expected, so
+// `agnet config check` can print them all at once.
+import { basename, dirname, resolve } from 'node:path'
+import type { Document, LineCounter } from 'yaml'
 import { Ajv2019 } from 'ajv/dist/2019.js'
 import addFormats from 'ajv-formats'
 import type { ValidateFunction } from 'ajv'
 import { Config, type ConfigInput } from './schema.js'
 import { isManifest, manifestToEntry } from './manifests.js'
 import { RESERVED_WORKSPACE_NAMES } from './defaults.js'
-import { ConfigError, dedupe, describe, fieldName, pointerToPath, type ConfigProblem } from './problems.js'
+import { ConfigError, dedupe, describe, errorParam, fieldName, pointerToPath, type ConfigProblem } from './problems.js'
 import { SourceMap, position, type Origin } from './source-map.js'
+import { filesAt, parseFile, type ParsedFile } from './yaml-files.js'
+import { isRecord, type Json } from './parsed.js'
 
 // Importers of the loader find the problem types here too.
 export { ConfigError, fieldName, formatProblem, type ConfigProblem } from './problems.js'
-
-/** YAML is bounded: big or deeply nested files and alias bombs are refused, so a config can never exhaust memory or stack. */
-export const MAX_CONFIG_FILE_BYTES = 64 * 1024 * 1024
-export const MAX_ALIAS_COUNT = 100
-export const MAX_DEPTH = 64
-const MAX_FILES = 10000
 
 export interface LoadedConfig {
   input: ConfigInput
@@ -32,12 +29,12 @@ export interface LoadedConfig {
   locate: (path: Array<string | number>) => ConfigProblem
 }
 
-let validator: ValidateFunction | null = null
-function getValidator (): ValidateFunction {
+let validator: ValidateFunction<ConfigInput> | null = null
+function getValidator (): ValidateFunction<ConfigInput> {
   if (validator === null) {
     const ajv = new Ajv2019({ allErrors: true, strict: false, allowUnionTypes: true })
-    ;(addFormats as unknown as (a: Ajv2019) => void)(ajv)
-    validator = ajv.compile(Config)
+    addFormats.default(ajv)
+    validator = ajv.compile<ConfigInput>(Config)
   }
   return validator
 }
@@ -57,91 +54,25 @@ export function expandEnv (value: string, env: NodeJS.ProcessEnv, missing: (name
   })
 }
 
-/** The YAML files of a config folder, in load order (hidden entries skipped). */
-export function listYamlFiles (dir: string, out: string[]): void {
-  for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-    if (entry.name.startsWith('.')) continue
-    const p = join(dir, entry.name)
-    if (entry.isDirectory()) listYamlFiles(p, out)
-    else if (/\.ya?ml$/i.test(entry.name)) out.push(p)
-    if (out.length > MAX_FILES) throw new ConfigError([{ file: dir, line: null, column: null, field: '', message: `more than ${MAX_FILES} YAML files` }])
-  }
+/** The elements of a list, or none when it is not one. */
+function listOf (v: unknown): unknown[] {
+  return Array.isArray(v) ? v : []
 }
 
-function depthOf (v: unknown, limit: number, d = 0): number {
-  if (d > limit) return d
-  if (Array.isArray(v)) { let m = d; for (const x of v) m = Math.max(m, depthOf(x, limit, d + 1)); return m }
-  if (v !== null && typeof v === 'object') { let m = d; for (const x of Object.values(v)) m = Math.max(m, depthOf(x, limit, d + 1)); return m }
-  return d
-}
-
-interface ParsedFile { file: string; docs: Array<{ doc: Document; lines: LineCounter; value: unknown }> }
-
-function parseFile (file: string, problems: ConfigProblem[]): ParsedFile | null {
-  let text: string
-  try {
-    const size = statSync(file).size
-    if (size > MAX_CONFIG_FILE_BYTES) {
-      problems.push({ file, line: null, column: null, field: '', message: `file is ${size} bytes; at most ${MAX_CONFIG_FILE_BYTES} are read` })
-      return null
-    }
-    text = readFileSync(file, 'utf8')
-  } catch (err) {
-    problems.push({ file, line: null, column: null, field: '', message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? 'error'}` })
-    return null
-  }
-  const lines = new LineCounter()
-  const docs = parseAllDocuments(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false, strict: true })
-  const out: ParsedFile = { file, docs: [] }
-  const list = Array.isArray(docs) ? docs : [docs]
-  for (const doc of list) {
-    if (doc.errors.length > 0) {
-      for (const e of doc.errors) {
-        const pos = lines.linePos(e.pos[0])
-        problems.push({ file, line: pos.line, column: pos.col, field: '', message: `YAML: ${e.message.split('\n')[0] ?? e.code}` })
-      }
-      continue
-    }
-    let value: unknown
-    try {
-      value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT })
-    } catch (err) {
-      problems.push({ file, line: null, column: null, field: '', message: `YAML: ${(err as Error).message.split('\n')[0] ?? 'invalid'}` })
-      continue
-    }
-    if (value === null || value === undefined) continue
-    if (depthOf(value, MAX_DEPTH) > MAX_DEPTH) {
-      problems.push({ file, line: null, column: null, field: '', message: `nesting deeper than ${MAX_DEPTH} levels` })
-      continue
-    }
-    out.docs.push({ doc, lines, value })
-  }
-  // An empty file is what a truncate-then-write leaves for a moment: it is never a config, so
-  // a reload that catches it refuses (and retries) instead of serving a config without it.
-  if (out.docs.length === 0 && !list.some(d => d.errors.length > 0)) {
-    problems.push({ file, line: null, column: null, field: '', message: 'the file is empty (no YAML document, or only comments); a config file must hold at least one mapping', kind: 'empty-file' })
-  }
-  return out
-}
-
-type Json = Record<string, unknown>
-const ARRAY_KEYS = ['workspaces', 'users', 'regions'] as const
+const ARRAY_KEYS: ReadonlySet<string> = new Set(['workspaces', 'users', 'regions'])
 
 /** The files that workspaces name in `manifests:` (relative to the file naming them). */
 function manifestFilesNamed (parsed: ReadonlyMap<string, ParsedFile | null>): Set<string> {
   const named = new Set<string>()
   for (const [file, p] of parsed) {
     for (const d of p?.docs ?? []) {
-      const workspaces = (d.value as { workspaces?: unknown }).workspaces
-      if (!Array.isArray(workspaces)) continue
-      for (const ws of workspaces) {
-        const list = ws !== null && typeof ws === 'object' ? (ws as Json).manifests : undefined
-        if (!Array.isArray(list)) continue
-        for (const rel of list) {
+      if (!isRecord(d.value)) continue
+      for (const ws of listOf(d.value.workspaces)) {
+        if (!isRecord(ws)) continue
+        for (const rel of listOf(ws.manifests)) {
           if (typeof rel !== 'string') continue
-          const target = resolve(dirname(file), rel)
           try {
-            if (statSync(target).isDirectory()) { const found: string[] = []; listYamlFiles(target, found); for (const f of found) named.add(f) } else named.add(target)
+            for (const f of filesAt(resolve(dirname(file), rel))) named.add(f)
           } catch { /* a missing path is reported where the manifests are read */ }
         }
       }
@@ -152,22 +83,39 @@ function manifestFilesNamed (parsed: ReadonlyMap<string, ParsedFile | null>): Se
 
 export interface LoadOptions { env?: NodeJS.ProcessEnv }
 
-/** Reads, merges, expands and validates. Throws ConfigError listing every problem. */
-export function loadConfig (source: string, opts: LoadOptions = {}): LoadedConfig {
-  const env = opts.env ?? process.env
-  const problems: ConfigProblem[] = []
-  const root = resolve(source)
-  let files: string[] = []
+/** The files of a config source; throws ConfigError when there are none. */
+function sourceFiles (source: string, root: string): string[] {
+  let files: string[]
   try {
-    if (statSync(root).isDirectory()) listYamlFiles(root, files)
-    else files = [root]
+    files = filesAt(root)
   } catch (err) {
     if (err instanceof ConfigError) throw err
     throw new ConfigError([{ file: source, line: null, column: null, field: '', message: 'no such file or folder' }])
   }
   if (files.length === 0) throw new ConfigError([{ file: source, line: null, column: null, field: '', message: 'no .yaml or .yml file in this folder' }])
+  return files
+}
 
-  const merged: Json = { workspaces: [] }
+/** Reads, merges, expands and validates. Throws ConfigError listing every problem. */
+export function loadConfig (source: string, opts: LoadOptions = {}): LoadedConfig {
+  const env = opts.env ?? process.env
+  const problems: ConfigProblem[] = []
+  const root = resolve(source)
+  const files = sourceFiles(source, root)
+
+  const workspaces: unknown[] = []
+  const merged: Json = { workspaces }
+  // The lists files add to (workspaces, users, regions); a non-list value is left to the schema.
+  const lists = new Map<string, unknown[]>([['workspaces', workspaces]])
+  const listFor = (k: string): unknown[] | undefined => {
+    let list = lists.get(k)
+    if (list === undefined && ARRAY_KEYS.has(k) && merged[k] === undefined) {
+      list = []
+      lists.set(k, list)
+      merged[k] = list
+    }
+    return list
+  }
   const map = new SourceMap()
   const pendingManifests: Array<{ origin: Origin; value: Json; workspace: string | null }> = []
   const manifestDirs = new Map<string, string>() // workspace → config dir, for relative manifest paths
@@ -175,31 +123,31 @@ export function loadConfig (source: string, opts: LoadOptions = {}): LoadedConfi
   const absorb = (file: string, doc: Document, lines: LineCounter, value: unknown, forcedWorkspace: string | null): void => {
     const origin: Origin = { file, doc, lines, base: [], kind: null }
     if (isManifest(value)) {
-      const md = (value as { metadata?: { workspace?: unknown } }).metadata
-      const ws = forcedWorkspace ?? (typeof md?.workspace === 'string' ? md.workspace : null)
-      pendingManifests.push({ origin, value: value as Json, workspace: ws })
+      const md = value.metadata
+      const named = isRecord(md) && typeof md.workspace === 'string' ? md.workspace : null
+      pendingManifests.push({ origin, value, workspace: forcedWorkspace ?? named })
       return
     }
     if (forcedWorkspace !== null) {
       problems.push({ file, line: 1, column: 1, field: '', message: 'a file listed in a workspace\'s manifests must hold Blaxel manifests (apiVersion: blaxel.ai/v1alpha1)' })
       return
     }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    if (!isRecord(value)) {
       problems.push({ file, line: 1, column: 1, field: '', message: 'expected a mapping at the top of the document' })
       return
     }
     map.setRoot(origin)
-    for (const [k, v] of Object.entries(value as Json)) {
-      if ((ARRAY_KEYS as readonly string[]).includes(k) && Array.isArray(v)) {
-        const target = (merged[k] ??= []) as unknown[]
-        v.forEach((item, i) => {
-          map.set(`/${k}/${target.length}`, { ...origin, base: [k, i] })
-          target.push(item)
-          if (k === 'workspaces' && item !== null && typeof item === 'object' && typeof (item as Json).name === 'string') manifestDirs.set((item as Json).name as string, dirname(file))
+    for (const [k, v] of Object.entries(value)) {
+      const list = Array.isArray(v) ? listFor(k) : undefined
+      if (list !== undefined && Array.isArray(v)) {
+        v.forEach((item: unknown, i) => {
+          map.set(`/${k}/${list.length}`, { ...origin, base: [k, i] })
+          list.push(item)
+          if (k === 'workspaces' && isRecord(item) && typeof item.name === 'string') manifestDirs.set(item.name, dirname(file))
         })
       } else {
         // Sections (server, auth, ...) and anything else are defined once; a non-list
-        // `workspaces` replaces the empty default so the schema reports its type.
+        // `workspaces` replaces the list so the schema reports its type.
         if (merged[k] !== undefined && k !== 'workspaces') {
           const pos = position(origin, [k])
           problems.push({ file, line: pos.line, column: pos.column, field: k, message: `"${k}" is defined in more than one file; define it once` })
@@ -221,20 +169,18 @@ export function loadConfig (source: string, opts: LoadOptions = {}): LoadedConfi
   }
 
   // Manifests named by workspaces (relative to the file that names them).
-  const workspaces = merged.workspaces as unknown[]
   workspaces.forEach((ws, wi) => {
-    if (ws === null || typeof ws !== 'object') return
-    const list = (ws as Json).manifests
-    const wsName = (ws as Json).name
+    if (!isRecord(ws)) return
+    const list = ws.manifests
+    const wsName = ws.name
     if (!Array.isArray(list) || typeof wsName !== 'string') return
     const base = manifestDirs.get(wsName) ?? root
-    list.forEach((rel, mi) => {
+    list.forEach((rel: unknown, mi) => {
       if (typeof rel !== 'string') return
       const p = resolve(base, rel)
-      const found: string[] = []
+      let found: string[]
       try {
-        if (statSync(p).isDirectory()) listYamlFiles(p, found)
-        else found.push(p)
+        found = filesAt(p)
       } catch {
         problems.push(map.problemAt(['workspaces', wi, 'manifests', mi], `no such file or folder: ${basename(p)}`, source))
         return
@@ -260,13 +206,18 @@ export function loadConfig (source: string, opts: LoadOptions = {}): LoadedConfi
       problems.push({ file: m.origin.file, line: pos.line, column: pos.column, field: 'kind', message: converted.error })
       continue
     }
-    let wi = workspaces.findIndex(w => w !== null && typeof w === 'object' && (w as Json).name === m.workspace)
-    if (wi < 0) {
+    let wi = workspaces.findIndex(w => isRecord(w) && w.name === m.workspace)
+    const found = workspaces[wi]
+    let ws: Json
+    if (isRecord(found)) ws = found
+    else {
       wi = workspaces.length
-      workspaces.push({ name: m.workspace })
+      ws = { name: m.workspace }
+      workspaces.push(ws)
     }
-    const ws = workspaces[wi] as Json
-    const arr = (ws[converted.section] ??= []) as unknown[]
+    const section = ws[converted.section]
+    const arr = Array.isArray(section) ? section : []
+    ws[converted.section] = arr
     map.set(`/workspaces/${wi}/${converted.section}/${arr.length}`, { ...m.origin, kind: converted.kind })
     arr.push(converted.entry)
   }
@@ -281,35 +232,36 @@ export function loadConfig (source: string, opts: LoadOptions = {}): LoadedConfi
       })
     }
     if (Array.isArray(v)) return v.map((x, i) => expand(x, [...path, i]))
-    if (v !== null && typeof v === 'object') {
+    if (isRecord(v)) {
       const out: Json = {}
       for (const [k, x] of Object.entries(v)) out[k] = expand(x, [...path, k])
       return out
     }
     return v
   }
-  const expanded = expand(merged, []) as Json
+  const expanded = expand(merged, [])
 
   const validate = getValidator()
-  if (!validate(expanded)) {
+  const valid = validate(expanded)
+  if (!valid) {
     for (const e of dedupe(validate.errors ?? [])) {
       const path = pointerToPath(e.instancePath)
-      const fieldPath = e.keyword === 'additionalProperties' ? [...path, String((e.params as { additionalProperty: string }).additionalProperty)] : path
+      const fieldPath = e.keyword === 'additionalProperties' ? [...path, errorParam(e, 'additionalProperty')] : path
       // A field whose variable is missing was reported already; its empty value says nothing more.
       if (envFailed.has(fieldName(fieldPath))) continue
       problems.push(map.problemAt(fieldPath, describe(e), source))
     }
   }
   // Reserved names are checked here too, so one run reports them beside schema problems.
-  if (Array.isArray(expanded.workspaces)) {
-    (expanded.workspaces as unknown[]).forEach((w, wi) => {
-      const name = w !== null && typeof w === 'object' ? (w as Json).name : undefined
+  if (isRecord(expanded)) {
+    listOf(expanded.workspaces).forEach((w, wi) => {
+      const name = isRecord(w) ? w.name : undefined
       if (typeof name === 'string' && RESERVED_WORKSPACE_NAMES.has(name)) {
         problems.push(map.problemAt(['workspaces', wi, 'name'], `"${name}" is reserved for agnet's own paths; choose another workspace name`, source))
       }
     })
   }
   const locate = (path: Array<string | number>): ConfigProblem => map.problemAt(path, '', source)
-  if (problems.length > 0) throw new ConfigError(problems, { input: expanded, files, source: root, locate })
-  return { input: expanded as unknown as ConfigInput, files, source: root, locate }
+  if (!valid || problems.length > 0) throw new ConfigError(problems, { input: expanded, files, source: root, locate })
+  return { input: expanded, files, source: root, locate }
 }

@@ -1,17 +1,16 @@
 // Blaxel manifests, as `bl apply` takes them (apiVersion blaxel.ai/v1alpha1, kinds Model,
 // Policy and IntegrationConnection), converted into agnet's own entries so that one schema
 // validates both. The manifest itself is never edited by the user to load it.
+import { isRecord, type Json } from './parsed.js'
 
 export type ManifestKind = 'Model' | 'Policy' | 'IntegrationConnection'
 export const MANIFEST_API_VERSION = 'blaxel.ai/v1alpha1'
 
-type Json = Record<string, unknown>
-
-export function isManifest (v: unknown): boolean {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) && typeof (v as Json).apiVersion === 'string' && typeof (v as Json).kind === 'string'
+export function isManifest (v: unknown): v is Json {
+  return isRecord(v) && typeof v.apiVersion === 'string' && typeof v.kind === 'string'
 }
 
-function obj (v: unknown): Json { return v !== null && typeof v === 'object' && !Array.isArray(v) ? v as Json : {} }
+function obj (v: unknown): Json { return isRecord(v) ? v : {} }
 
 /** Drops undefined fields so the schema's additionalProperties check sees only what was written. */
 function clean (o: Json): Json {

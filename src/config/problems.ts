@@ -55,11 +55,18 @@ export function pointerToPath (pointer: string): Array<string | number> {
   })
 }
 
+/** A parameter of a schema error as AJV names it (additionalProperty, missingProperty, ...), as text. */
+export function errorParam (e: ErrorObject, name: string): string {
+  const params: Record<string, unknown> = e.params
+  const v = params[name]
+  return typeof v === 'string' ? v : JSON.stringify(v) ?? ''
+}
+
 /** AJV reports every branch of a union; keep the most useful one per location. */
 export function dedupe (errors: ErrorObject[]): ErrorObject[] {
   const byPath = new Map<string, ErrorObject[]>()
   for (const e of errors) {
-    const key = e.keyword === 'additionalProperties' ? `${e.instancePath}#${(e.params as { additionalProperty: string }).additionalProperty}` : e.instancePath
+    const key = e.keyword === 'additionalProperties' ? `${e.instancePath}#${errorParam(e, 'additionalProperty')}` : e.instancePath
     const list = byPath.get(key) ?? []
     list.push(e)
     byPath.set(key, list)
@@ -68,10 +75,12 @@ export function dedupe (errors: ErrorObject[]): ErrorObject[] {
   for (const list of byPath.values()) {
     const specific = list.filter(e => e.keyword !== 'anyOf' && e.keyword !== 'type' && e.keyword !== 'const')
     const consts = list.filter(e => e.keyword === 'const')
-    if (consts.length > 1) {
-      const allowed = consts.map(e => JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)).join(', ')
-      out.push({ ...consts[0]!, keyword: 'enum', message: `must be one of ${allowed}`, params: {} })
-    } else out.push(specific[0] ?? list[0]!)
+    const [firstConst] = consts
+    const chosen = specific[0] ?? list[0]
+    if (firstConst !== undefined && consts.length > 1) {
+      const allowed = consts.map(e => JSON.stringify(e.params.allowedValue)).join(', ')
+      out.push({ ...firstConst, keyword: 'enum', message: `must be one of ${allowed}`, params: {} })
+    } else if (chosen !== undefined) out.push(chosen)
   }
   return out
 }
@@ -80,16 +89,16 @@ export function dedupe (errors: ErrorObject[]): ErrorObject[] {
 export function describe (e: ErrorObject): string {
   switch (e.keyword) {
     case 'additionalProperties': return 'unknown field; check its spelling against the schema (schema/agnet.schema.json)'
-    case 'required': return `missing required field "${(e.params as { missingProperty: string }).missingProperty}"`
+    case 'required': return `missing required field "${errorParam(e, 'missingProperty')}"`
     case 'pattern': {
-      const p = (e.params as { pattern: string }).pattern
+      const p = errorParam(e, 'pattern')
       if (p.startsWith('^[a-z0-9]([a-z0-9-]')) return 'expected lower-case letters, digits and hyphens, starting and ending with a letter or digit, at most 49 characters'
       if (p.includes('(ms|s|m|h)')) return 'expected a duration such as 30s, 250ms, 5m or 2h, or a number of milliseconds'
       if (p.includes('KiB')) return 'expected a size such as 32MiB, 512KiB or a number of bytes'
       return `expected a value matching ${p}`
     }
     case 'enum': return (e.message ?? 'expected one of the allowed values').replace(/^must be one of/, 'expected one of')
-    case 'format': return `expected a ${(e.params as { format: string }).format} value`
+    case 'format': return `expected a ${errorParam(e, 'format')} value`
     default: return `expected: ${e.message ?? e.keyword}`
   }
 }

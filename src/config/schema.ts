@@ -3,6 +3,13 @@
 // Every field carries a description: the README's config reference is generated from them.
 import { Type, type Static } from '@sinclair/typebox'
 import { Fault } from '../core/faults.js'
+import { DEFAULTS as D, spellDefault, type Spellable } from './default-values.js'
+
+/** A field's `default` keyword and its description, where "{default}" reads "default 10s": the value is written once, in the table of defaults. */
+function withDefault<T extends Spellable> (text: string, value: T): { default: T; description: string } {
+  if (!text.includes('{default}')) throw new Error(`the description "${text}" does not say its default`)
+  return { default: value, description: text.replace('{default}', `default ${spellDefault(value)}`) }
+}
 
 const NAME_PATTERN = '^[a-z0-9]([a-z0-9-]{0,47}[a-z0-9])?$'
 
@@ -26,10 +33,10 @@ export const Secret = Type.String({
 })
 
 export const Timeouts = Type.Object({
-  connect: Type.Optional({ ...Duration, description: 'Time to open the upstream TCP/TLS connection (default 10s).' }),
-  firstByte: Type.Optional({ ...Duration, description: 'Time from sending the request to the upstream response headers (default 300s, sized for reasoning models).' }),
-  idle: Type.Optional({ ...Duration, description: 'Longest silence between two chunks of the upstream body (default 120s); every chunk resets it.' }),
-  total: Type.Optional({ ...Duration, description: 'Cap on the whole exchange, stream included (default 30m).' })
+  connect: Type.Optional({ ...Duration, ...withDefault('Time to open the upstream TCP/TLS connection ({default}).', D.timeouts.connect) }),
+  firstByte: Type.Optional({ ...Duration, ...withDefault('Time from sending the request to the upstream response headers ({default}, sized for reasoning models).', D.timeouts.firstByte) }),
+  idle: Type.Optional({ ...Duration, ...withDefault('Longest silence between two chunks of the upstream body ({default}); every chunk resets it.', D.timeouts.idle) }),
+  total: Type.Optional({ ...Duration, ...withDefault('Cap on the whole exchange, stream included ({default}).', D.timeouts.total) })
 }, { additionalProperties: false, description: 'Upstream timeouts. None is inherited from a library default.' })
 
 export const Flavor = Type.Object({
@@ -42,7 +49,7 @@ export const Region = Type.Object({
   location: Type.Optional(Type.String({ maxLength: 128, description: 'Human-readable place, e.g. Portland.' })),
   country: Type.String({ pattern: '^[A-Za-z]{2}$', description: 'ISO 3166-1 alpha-2 country code of the region.' }),
   continent: Type.String({ pattern: '^[A-Za-z]{2}$', description: 'Continent code: AF, AN, AS, EU, NA, OC or SA.' }),
-  flavors: Type.Optional(Type.Array(Flavor, { maxItems: 64, description: 'Flavors available in the region (default: cpu x86).' }))
+  flavors: Type.Optional(Type.Array(Flavor, { maxItems: 64, ...withDefault('Flavors available in the region ({default}).', D.regionFlavors) }))
 }, { additionalProperties: false })
 
 export const PolicyLocation = Type.Object({
@@ -52,7 +59,7 @@ export const PolicyLocation = Type.Object({
 
 export const MaxTokens = Type.Object({
   granularity: Type.Union([Type.Literal('minute'), Type.Literal('hour'), Type.Literal('day'), Type.Literal('month')], { description: 'Unit of the window.' }),
-  step: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'Window length in units of granularity (default 1).' })),
+  step: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, ...withDefault('Window length in units of granularity ({default}).', D.maxTokens.step) })),
   input: Type.Optional(Type.Integer({ minimum: 0, description: 'Input tokens allowed per window; 0 = not checked.' })),
   output: Type.Optional(Type.Integer({ minimum: 0, description: 'Output tokens allowed per window; 0 = not checked.' })),
   total: Type.Optional(Type.Integer({ minimum: 0, description: 'Total tokens allowed per window; 0 = not checked.' })),
@@ -67,7 +74,7 @@ export const Policy = Type.Object({
   flavors: Type.Optional(Type.Array(Flavor, { maxItems: 64, description: 'Allowed flavors (type flavor).' })),
   maxTokens: Type.Optional(MaxTokens),
   resourceTypes: Type.Optional(Type.Array(Type.String({ maxLength: 32 }), { maxItems: 8, description: 'Resource kinds the policy applies to (Blaxel compatibility).' })),
-  dryRun: Type.Optional(Type.Boolean({ description: 'Report what the policy would do (headers, logs, metrics) without rejecting.' }))
+  dryRun: Type.Optional(Type.Boolean({ ...withDefault('Report what the policy would do (headers, logs, metrics) without rejecting ({default}).', D.policy.dryRun) }))
 }, { additionalProperties: false })
 
 export const ApiKey = Type.Object({
@@ -75,7 +82,7 @@ export const ApiKey = Type.Object({
   hash: Type.Optional(Type.String({ pattern: '^sha256:[0-9a-f]{64}$', description: 'sha256 of the key, as printed by `agnet token create-key`.' })),
   value: Type.Optional({ ...Secret, description: 'The key itself, normally an environment reference such as "${AGNET_DEMO_KEY}".' }),
   expiresAt: Type.Optional(Type.String({ format: 'date-time', description: 'The key stops working at this instant (RFC 3339).' })),
-  revoked: Type.Optional(Type.Boolean({ description: 'A revoked key is refused (takes effect on reload).' })),
+  revoked: Type.Optional(Type.Boolean({ ...withDefault('A revoked key is refused (takes effect on reload; {default}).', D.apiKey.revoked) })),
   scopes: Type.Optional(Type.Array(Type.String({ maxLength: 49 }), { maxItems: 1024, description: 'Models this key may call (least privilege); absent = every model it can reach.' }))
 }, { additionalProperties: false })
 
@@ -89,7 +96,7 @@ export const ServiceAccount = Type.Object({
   clientId: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'OAuth client id for client_credentials.' })),
   clientSecret: Type.Optional({ ...Secret, description: 'OAuth client secret, normally an environment reference.' }),
   clientSecretHash: Type.Optional(Type.String({ pattern: '^sha256:[0-9a-f]{64}$', description: 'sha256 of the client secret, instead of clientSecret.' })),
-  role: Type.Optional(Type.Union([Type.Literal('admin'), Type.Literal('member')], { description: 'Role in its workspace (default member).' })),
+  role: Type.Optional(Type.Union([Type.Literal('admin'), Type.Literal('member')], { ...withDefault('Role in its workspace ({default}).', D.serviceAccount.role) })),
   apiKeys: Type.Optional(Type.Array(ApiKey, { maxItems: 10000, description: 'API keys of the service account; they reach its one workspace.' }))
 }, { additionalProperties: false })
 
@@ -113,23 +120,23 @@ export const Deployment = Type.Object({
   name: Type.Optional(Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$', description: 'Deployment name (default: the region; unique within the model).' })),
   url: Type.Optional(Type.String({ maxLength: 2048, description: 'Upstream base URL (default: the integration connection base URL, else the provider\'s). "mock://<region>" means agnet\'s mock provider for that region.' })),
   integration: Type.Optional(Name('Integration connection for this deployment (default: the model\'s first).')),
-  weight: Type.Optional(Type.Number({ minimum: 0, maximum: 1000000, description: 'Weight for the weighted strategy (default 1).' })),
+  weight: Type.Optional(Type.Number({ minimum: 0, maximum: 1000000, ...withDefault('Weight for the weighted strategy ({default}).', D.deployment.weight) })),
   priority: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000000, description: 'Order for the priority strategy; lower is tried first (default: list order).' })),
   flavors: Type.Optional(Type.Array(Flavor, { maxItems: 16, description: 'Flavors of this deployment (default: the region\'s).' })),
   healthCheck: Type.Optional(Type.Object({
     path: Type.String({ pattern: '^/', maxLength: 1024, description: 'Path probed with GET, relative to the deployment URL.' }),
-    interval: Type.Optional({ ...Duration, description: 'Probe interval (default 10s).' })
+    interval: Type.Optional({ ...Duration, ...withDefault('Probe interval ({default}).', D.healthCheck.interval) })
   }, { additionalProperties: false, description: 'Optional active health probe.' }))
 }, { additionalProperties: false })
 
 export const Routing = Type.Object({
-  strategy: Type.Optional(Type.Union([Type.Literal('latency'), Type.Literal('priority'), Type.Literal('weighted')], { description: 'How a deployment is chosen among the allowed ones (default latency).' })),
-  maxAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 10, description: 'Deployments tried per request (default 3).' })),
-  budget: Type.Optional({ ...Duration, description: 'Failover budget: once this long has passed since the request arrived, no other deployment is tried (default 60s). An attempt already running is bounded by the timeouts, not by the budget.' }),
-  replayBodyLimit: Type.Optional({ ...ByteSize, description: 'Largest request body kept to replay on failover (default 1MiB).' }),
-  ejectAfter: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'Consecutive failures that eject a deployment (default 3).' })),
-  ejectFor: Type.Optional({ ...Duration, description: 'First ejection length; doubles on each repeat (default 5s).' }),
-  retryNonIdempotent: Type.Optional(Type.Boolean({ description: 'Also move a POST or PATCH to another deployment when the connection breaks or resets after it was sent in full (default false: such a request may already have run, so it is answered 502 UPSTREAM_UNREACHABLE with retryable: true instead of being done twice).' }))
+  strategy: Type.Optional(Type.Union([Type.Literal('latency'), Type.Literal('priority'), Type.Literal('weighted')], { ...withDefault('How a deployment is chosen among the allowed ones ({default}).', D.routing.strategy) })),
+  maxAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 10, ...withDefault('Deployments tried per request ({default}).', D.routing.maxAttempts) })),
+  budget: Type.Optional({ ...Duration, ...withDefault('Failover budget: once this long has passed since the request arrived, no other deployment is tried ({default}). An attempt already running is bounded by the timeouts, not by the budget.', D.routing.budget) }),
+  replayBodyLimit: Type.Optional({ ...ByteSize, ...withDefault('Largest request body kept to replay on failover ({default}).', D.routing.replayBodyLimit) }),
+  ejectAfter: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, ...withDefault('Consecutive failures that eject a deployment ({default}).', D.routing.ejectAfter) })),
+  ejectFor: Type.Optional({ ...Duration, ...withDefault('First ejection length; doubles on each repeat ({default}).', D.routing.ejectFor) }),
+  retryNonIdempotent: Type.Optional(Type.Boolean({ ...withDefault('Also move a POST or PATCH to another deployment when the connection breaks or resets after it was sent in full ({default}: such a request may already have run, so it is answered 502 UPSTREAM_UNREACHABLE with retryable: true instead of being done twice).', D.routing.retryNonIdempotent) }))
 }, { additionalProperties: false, description: 'How deployments are chosen and failed over.' })
 
 // Blaxel's own enums: a value outside them loads nowhere on Blaxel, so it is a config error
@@ -151,7 +158,7 @@ export const RuntimeSpec = Type.Object({
 export const Model = Type.Object({
   name: Name('Model name as it appears in /{workspace}/models/{model} (lower-case letters, digits, hyphens; at most 49).'),
   displayName: Type.Optional(Type.String({ maxLength: 63, description: 'Display name.' })),
-  enabled: Type.Optional(Type.Boolean({ description: 'A disabled model answers WORKLOAD_UNAVAILABLE (default true).' })),
+  enabled: Type.Optional(Type.Boolean({ ...withDefault('A disabled model answers WORKLOAD_UNAVAILABLE ({default}).', D.model.enabled) })),
   runtime: RuntimeSpec,
   integrationConnections: Type.Optional(Type.Array(Name('Connection name.'), { maxItems: 8, description: 'Integration connections (first is the default).' })),
   policies: Type.Optional(Type.Array(Name('Policy name.'), { maxItems: 64, description: 'Policies attached by name.' })),
@@ -184,36 +191,36 @@ export const ExternalIssuer = Type.Object({
   publicKeyFile: Type.Optional(Type.String({ maxLength: 4096, description: 'Path of a PEM public key file.' })),
   jwksFile: Type.Optional(Type.String({ maxLength: 4096, description: 'Path of a JWKS file.' })),
   jwksUrl: Type.Optional(Type.String({ maxLength: 2048, description: 'JWKS URL, fetched with a timeout and cached.' })),
-  jwksCacheTtl: Type.Optional({ ...Duration, description: 'How long fetched keys are trusted (default 10m).' }),
-  jwksCooldown: Type.Optional({ ...Duration, description: 'Least time between two fetches triggered by an unknown kid (default 30s).' }),
-  jwksTimeout: Type.Optional({ ...Duration, description: 'JWKS fetch timeout (default 3s).' }),
-  clockTolerance: Type.Optional({ ...Duration, description: 'Allowed clock skew for exp/nbf/iat (default 30s).' }),
+  jwksCacheTtl: Type.Optional({ ...Duration, ...withDefault('How long fetched keys are trusted ({default}).', D.external.jwksCacheTtl) }),
+  jwksCooldown: Type.Optional({ ...Duration, ...withDefault('Least time between two fetches triggered by an unknown kid ({default}).', D.external.jwksCooldown) }),
+  jwksTimeout: Type.Optional({ ...Duration, ...withDefault('JWKS fetch timeout ({default}).', D.external.jwksTimeout) }),
+  clockTolerance: Type.Optional({ ...Duration, ...withDefault('Allowed clock skew for exp/nbf/iat ({default}).', D.external.clockTolerance) }),
   claims: Type.Optional(Type.Object({
-    subject: Type.Optional(Type.String({ maxLength: 128, description: 'Claim holding the subject (default sub).' })),
-    workspace: Type.Optional(Type.String({ maxLength: 128, description: 'Claim holding the workspace name or list (default workspace).' })),
-    role: Type.Optional(Type.String({ maxLength: 128, description: 'Claim holding the role (default role; missing = member).' }))
+    subject: Type.Optional(Type.String({ maxLength: 128, ...withDefault('Claim holding the subject ({default}).', D.claims.subject) })),
+    workspace: Type.Optional(Type.String({ maxLength: 128, ...withDefault('Claim holding the workspace name or list ({default}).', D.claims.workspace) })),
+    role: Type.Optional(Type.String({ maxLength: 128, ...withDefault('Claim holding the role ({default}; missing = member).', D.claims.role) }))
   }, { additionalProperties: false, description: 'How claims map to a principal.' }))
 }, { additionalProperties: false })
 
 export const Config = Type.Object({
   version: Type.Optional(Type.Literal(1, { description: 'Config format version.' })),
   server: Type.Optional(Type.Object({
-    port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535, description: 'Listening port (default 8080; --port and AGNET_PORT win).' })),
-    host: Type.Optional(Type.String({ maxLength: 256, description: 'Listening address (default 0.0.0.0).' })),
-    publicUrl: Type.Optional(Type.String({ maxLength: 2048, description: 'Base URL clients use, for metadata.url (default http://localhost:<port>).' })),
-    region: Type.Optional(Type.String({ maxLength: 64, description: 'The region the gateway stands in: the origin of requests without a trusted X-Agnet-Origin (default us-pdx-1).' })),
-    trustOriginHeader: Type.Optional(Type.Boolean({ description: 'Honour X-Agnet-Origin (a region or country code) to simulate callers from elsewhere (default false).' })),
-    bodyLimit: Type.Optional({ ...ByteSize, description: 'Largest request body (default 32MiB); larger gets 413 before any upstream call.' }),
-    maxHeaderBytes: Type.Optional(Type.Integer({ minimum: 1024, maximum: 1048576, description: 'Largest request header block (default 16384).' })),
-    logLevel: Type.Optional(Type.Union([Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent')], { description: 'pino log level (default info).' })),
-    accessLog: Type.Optional(Type.Boolean({ description: 'One access line per request (default true).' })),
-    shutdownGrace: Type.Optional({ ...Duration, description: 'How long in-flight streams may finish on shutdown (default 10s).' }),
-    upstreamConnections: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000, description: 'Upper bound of pooled connections per upstream origin (default 1024).' }))
+    port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535, ...withDefault('Listening port ({default}; --port and AGNET_PORT win).', D.server.port) })),
+    host: Type.Optional(Type.String({ maxLength: 256, ...withDefault('Listening address ({default}).', D.server.host) })),
+    publicUrl: Type.Optional(Type.String({ maxLength: 2048, description: 'Base URL clients use, for metadata.url (default: http://localhost:<port>).' })),
+    region: Type.Optional(Type.String({ maxLength: 64, ...withDefault('The region the gateway stands in: the origin of requests without a trusted X-Agnet-Origin ({default}).', D.server.region) })),
+    trustOriginHeader: Type.Optional(Type.Boolean({ ...withDefault('Honour X-Agnet-Origin (a region or country code) to simulate callers from elsewhere ({default}).', D.server.trustOriginHeader) })),
+    bodyLimit: Type.Optional({ ...ByteSize, ...withDefault('Largest request body ({default}); larger gets 413 before any upstream call.', D.server.bodyLimit) }),
+    maxHeaderBytes: Type.Optional(Type.Integer({ minimum: 1024, maximum: 1048576, ...withDefault('Largest request header block ({default}).', D.server.maxHeaderBytes) })),
+    logLevel: Type.Optional(Type.Union([Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent')], { ...withDefault('pino log level ({default}).', D.server.logLevel) })),
+    accessLog: Type.Optional(Type.Boolean({ ...withDefault('One access line per request ({default}).', D.server.accessLog) })),
+    shutdownGrace: Type.Optional({ ...Duration, ...withDefault('How long in-flight streams may finish on shutdown ({default}).', D.server.shutdownGrace) }),
+    upstreamConnections: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000, ...withDefault('Upper bound of pooled connections per upstream origin ({default}).', D.server.upstreamConnections) }))
   }, { additionalProperties: false, description: 'The listening server.' })),
-  regions: Type.Optional(Type.Array(Region, { maxItems: 1000, description: 'The network\'s regions (default: us-pdx-1, us-was-1, eu-lon-1, eu-fra-1).' })),
+  regions: Type.Optional(Type.Array(Region, { maxItems: 1000, ...withDefault('The network\'s regions ({default}).', D.regions) })),
   network: Type.Optional(Type.Object({
     rtt: Type.Optional(Type.Record(Type.String({ maxLength: 64 }), Type.Record(Type.String({ maxLength: 64 }), Type.Number({ minimum: 0, maximum: 100000 })), { description: 'Simulated round-trip times in ms: rtt[from][to], from a region or a country code; symmetric when one direction is missing.' })),
-    applyDelay: Type.Optional(Type.Boolean({ description: 'Add the simulated RTT as real delay before forwarding, so latency routing can be watched (default false).' })),
+    applyDelay: Type.Optional(Type.Boolean({ ...withDefault('Add the simulated RTT as real delay before forwarding, so latency routing can be watched ({default}).', D.network.applyDelay) })),
     faults: Type.Optional(Type.Array(Fault, { maxItems: 1000, description: 'Network faults in force from start-up (see `agnet chaos`); replaced on every reload. Faults added over the HTTP API are kept across reloads and lost on restart.' }))
   }, { additionalProperties: false, description: 'The simulated network between regions and origins.' })),
   defaults: Type.Optional(Type.Object({
@@ -224,21 +231,21 @@ export const Config = Type.Object({
     open: Type.Optional(Type.Boolean({ description: 'Whether the run plane is open (no credential checked). Unset: open exactly when no API key, service account or external issuer is configured. true: open, stated on purpose (an error while any credential is configured); a reload may then open a run plane that required credentials. false: credentials are always required, so with none configured every run-plane request is refused with 401.' })),
     issuer: Type.Optional(Type.Object({
       issuer: Type.Optional(Type.String({ maxLength: 2048, description: 'The `iss` of issued tokens (default: the public URL).' })),
-      tokenTtl: Type.Optional({ ...Duration, description: 'Access token lifetime (default 2h).' }),
-      refreshTokenTtl: Type.Optional({ ...Duration, description: 'Refresh token lifetime (default 30d).' }),
+      tokenTtl: Type.Optional({ ...Duration, ...withDefault('Access token lifetime ({default}).', D.issuer.tokenTtl) }),
+      refreshTokenTtl: Type.Optional({ ...Duration, ...withDefault('Refresh token lifetime ({default}, 30 days).', D.issuer.refreshTokenTtl) }),
       privateKeyPem: Type.Optional({ ...Secret, description: 'PKCS#8 PEM signing key (ES256); default: generated at start-up.' }),
       privateKeyFile: Type.Optional(Type.String({ maxLength: 4096, description: 'Path of a PKCS#8 PEM signing key.' }))
     }, { additionalProperties: false, description: 'The built-in token issuer (/v0/oauth/token).' })),
     external: Type.Optional(Type.Array(ExternalIssuer, { maxItems: 64, description: 'External JWT issuers trusted on the run plane.' })),
-    cacheSize: Type.Optional(Type.Integer({ minimum: 0, maximum: 10000000, description: 'Verified tokens kept in memory (default 100000).' }))
+    cacheSize: Type.Optional(Type.Integer({ minimum: 0, maximum: 10000000, ...withDefault('Verified tokens kept in memory ({default}).', D.auth.cacheSize) }))
   }, { additionalProperties: false, description: 'Identity.' })),
   users: Type.Optional(Type.Array(User, { maxItems: 100000, description: 'Users and their personal API keys.' })),
   usage: Type.Optional(Type.Object({
     redis: Type.Optional(Type.String({ maxLength: 2048, description: 'redis:// URL: token counters shared by every replica on it (default: in memory).' })),
-    failMode: Type.Optional(Type.Union([Type.Literal('open'), Type.Literal('closed')], { description: 'When Redis is unreachable or slower than usage.timeout: admit unchecked with a log line and a metric (open, default), or refuse with 503 WORKLOAD_UNAVAILABLE and Retry-After: 1 (closed). A 429 would claim the budget is spent, which nobody knows then.' })),
-    timeout: Type.Optional({ ...Duration, description: 'Longest wait for a Redis answer (default 250ms).' }),
-    keyPrefix: Type.Optional(Type.String({ maxLength: 64, description: 'Prefix of Redis keys (default agnet:).' })),
-    reserveOutput: Type.Optional(Type.Integer({ minimum: 0, maximum: 10000000, description: 'Output tokens held for a request in flight that sets no max_tokens (or alike) while nothing is learned yet of its model\'s requests on the store (default 1024). Larger: a cold burst refuses more; smaller: it may overshoot more.' }))
+    failMode: Type.Optional(Type.Union([Type.Literal('open'), Type.Literal('closed')], { ...withDefault('When Redis is unreachable or slower than usage.timeout: admit unchecked with a log line and a metric (open), or refuse with 503 WORKLOAD_UNAVAILABLE and Retry-After: 1 (closed); {default}. A 429 would claim the budget is spent, which nobody knows then.', D.usage.failMode) })),
+    timeout: Type.Optional({ ...Duration, ...withDefault('Longest wait for a Redis answer ({default}).', D.usage.timeout) }),
+    keyPrefix: Type.Optional(Type.String({ maxLength: 64, ...withDefault('Prefix of Redis keys ({default}).', D.usage.keyPrefix) })),
+    reserveOutput: Type.Optional(Type.Integer({ minimum: 0, maximum: 10000000, ...withDefault('Output tokens held for a request in flight that sets no max_tokens (or alike) while nothing is learned yet of its model\'s requests on the store ({default}). Larger: a cold burst refuses more; smaller: it may overshoot more.', D.usage.reserveOutput) }))
   }, { additionalProperties: false, description: 'Token-usage counters.' })),
   workspaces: Type.Array(Workspace, { maxItems: 100000, description: 'Workspaces.' })
 }, { additionalProperties: false, description: 'agnet configuration.' })

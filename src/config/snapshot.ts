@@ -4,7 +4,7 @@
 // after it agree, so no generation is ever built from a file caught mid-write.
 import { statSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { listYamlFiles } from './load.js'
+import { listYamlFiles } from './yaml-files.js'
 
 /** path → stamp; 'missing' for a file that is not there. */
 export type Stamps = ReadonlyMap<string, string>

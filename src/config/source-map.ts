@@ -1,7 +1,7 @@
 // Where each part of the merged config was written. Files are merged (folders, several
 // documents, Blaxel manifests converted into entries), so a field of the merged config is
 // traced back to the document, and the YAML node, it came from.
-import type { Document, LineCounter } from 'yaml'
+import { isNode, type Document, type LineCounter } from 'yaml'
 import type { ManifestKind } from './manifests.js'
 import { fieldName, type ConfigProblem } from './problems.js'
 
@@ -37,8 +37,8 @@ export function position (origin: Origin, inner: Array<string | number>): { line
   let path = inner
   if (origin.kind !== null) path = manifestPath(origin.kind, inner)
   for (let i = path.length; i >= 0; i--) {
-    const node = origin.doc.getIn([...origin.base, ...path.slice(0, i)], true) as { range?: [number, number, number] } | undefined
-    if (node !== undefined && node !== null && typeof node === 'object' && Array.isArray(node.range)) {
+    const node = origin.doc.getIn([...origin.base, ...path.slice(0, i)], true)
+    if (isNode(node) && Array.isArray(node.range)) {
       const pos = origin.lines.linePos(node.range[0])
       return { line: pos.line, column: pos.col }
     }

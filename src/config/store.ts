@@ -17,6 +17,7 @@ import type { Runtime } from '../core/runtime.js'
 import { DispatcherRegistry } from '../proxy/dispatchers.js'
 import { checkReload, ReloadRefusedError } from './reload-guard.js'
 import { listSource, missingFiles, sameStamps, stamp, type Stamps } from './snapshot.js'
+import { DEFAULTS } from './default-values.js'
 
 /** The embedded default: config/default.yaml in the package. */
 export const DEFAULT_CONFIG_PATH = fileURLToPath(new URL('../../config/default.yaml', import.meta.url))
@@ -42,9 +43,9 @@ const KUBELET_DATA_LINK = '..data'
 function mockRegions (loaded: LoadedConfig): string[] {
   const found = new Set<string>()
   const text = JSON.stringify(loaded.input)
-  for (const m of text.matchAll(MOCK_URL)) found.add(m[1] as string)
+  for (const [, region] of text.matchAll(MOCK_URL)) if (region !== undefined) found.add(region)
   // A deployment without url inherits its integration's; "mock://" alone means "this region".
-  if (text.includes('"mock://"')) for (const r of loaded.input.regions ?? [{ name: 'us-pdx-1' }, { name: 'us-was-1' }, { name: 'eu-lon-1' }, { name: 'eu-fra-1' }]) found.add(r.name)
+  if (text.includes('"mock://"')) for (const r of loaded.input.regions ?? DEFAULTS.regions) found.add(r.name)
   return [...found]
 }
 
@@ -171,7 +172,7 @@ export class ConfigStore extends EventEmitter {
           this.emit('reloaded', rt)
         } catch (err) {
           this.reloads.failed++
-          result = { ok: false, error: err as Error }
+          result = { ok: false, error: err instanceof Error ? err : new Error(String(err)) }
           this.emit('reload-failed', err)
         }
       } while (this.again)

@@ -3,6 +3,8 @@
 // request, so the hot path only looks the answer up).
 import type { ConfigInput } from '../config/schema.js'
 import type { CompileContext } from '../config/compile-context.js'
+import { DEFAULTS } from '../config/default-values.js'
+import { ConfigError } from '../config/problems.js'
 import type { RtRegion, RtWorkspace } from '../core/runtime.js'
 import { EdgeError } from '../core/errors.js'
 import type { ModelRoute, NetworkRuntime, OriginInfo } from '../core/runtime.js'
@@ -10,7 +12,7 @@ import { compileRtt } from './network.js'
 import { compilePlacementPolicy, judgeDeployment, violationMessage, type PlacementPolicy, type PolicyProblem } from './policies.js'
 
 export function compileNetwork (input: ConfigInput, regions: ReadonlyMap<string, RtRegion>, workspaces: ReadonlyMap<string, RtWorkspace>, ctx: CompileContext): NetworkRuntime {
-  const origin = input.server?.region ?? 'us-pdx-1'
+  const origin = input.server?.region ?? DEFAULTS.server.region
   if (!regions.has(origin)) ctx.report(['server', 'region'], `unknown region "${origin}"; known: ${[...regions.keys()].join(', ')}`)
   const net = compileRtt(input, regions, ctx)
 
@@ -56,12 +58,14 @@ export function compileNetwork (input: ConfigInput, regions: ReadonlyMap<string,
     }
   }
 
-  const fallbackOrigin = net.origins.get(origin) ?? net.origins.get(net.regionNames[0] ?? '') ?? ([...net.origins.values()][0] as OriginInfo)
+  const fallbackOrigin: OriginInfo | undefined = net.origins.get(origin) ?? net.origins.get(net.regionNames[0] ?? '') ?? net.origins.values().next().value
+  // No origin at all: the network has no region, which was reported above as an unknown server.region.
+  if (fallbackOrigin === undefined) throw new ConfigError(ctx.problems)
   return Object.freeze({
     defaultOrigin: origin,
     defaultOriginInfo: fallbackOrigin,
-    trustOriginHeader: input.server?.trustOriginHeader ?? false,
-    applyDelay: input.network?.applyDelay ?? false,
+    trustOriginHeader: input.server?.trustOriginHeader ?? DEFAULTS.server.trustOriginHeader,
+    applyDelay: input.network?.applyDelay ?? DEFAULTS.network.applyDelay,
     regionNames: net.regionNames,
     regionIndex: net.regionIndex,
     origins: net.origins,

@@ -2,25 +2,22 @@
 // with their window shape, thresholds and the static RateLimit-Policy header text.
 import type { ConfigInput } from '../config/schema.js'
 import type { CompileContext } from '../config/compile-context.js'
-import { DEFAULT_TIMEOUTS, parseDuration } from '../config/defaults.js'
+import { DEFAULT_TIMEOUTS } from '../config/defaults.js'
+import { DEFAULTS, durationMs, parseDuration } from '../config/default-values.js'
 import type { RtModelLimits, RtTokenLimit, UsageRuntime, UsageStoreConfig } from '../core/usage.js'
 import { policyHeaderOf, rateLimitItemsOf } from './headers.js'
 import { WindowClock } from './windows.js'
 
-const DEFAULT_TIMEOUT_MS = 250
-const DEFAULT_PREFIX = 'agnet:'
+const U = DEFAULTS.usage
+const TIMEOUT_MS = durationMs(U.timeout)
 // A reservation outlives its request by this much at most if a replica dies mid-request.
 const RESERVE_SLACK_MS = 60_000
-// A model answer's length when a request does not bound it and nothing is learned yet: high
-// enough for most chat answers, so a cold burst overshoots little; a larger value refuses
-// more of that burst.
-export const DEFAULT_RESERVE_OUTPUT = 1024
 
 export function compileUsage (input: ConfigInput, ctx: CompileContext): UsageRuntime {
   const limited = new Set<string>()
   const models = new Map<string, RtModelLimits>()
   const defaultTotal = parseDuration(input.defaults?.timeouts?.total, DEFAULT_TIMEOUTS.totalMs)
-  const reserveOutput = input.usage?.reserveOutput ?? DEFAULT_RESERVE_OUTPUT
+  const reserveOutput = input.usage?.reserveOutput ?? U.reserveOutput
   input.workspaces.forEach((ws, wi) => {
     const byName = new Map((ws.policies ?? []).map(p => [p.name, p]))
     ;(ws.policies ?? []).forEach((p, pi) => {
@@ -35,7 +32,7 @@ export function compileUsage (input: ConfigInput, ctx: CompileContext): UsageRun
         const p = byName.get(name)
         if (p === undefined || p.type !== 'maxToken' || p.maxTokens === undefined) continue
         const mt = p.maxTokens
-        const step = mt.step ?? 1
+        const step = mt.step ?? DEFAULTS.maxTokens.step
         const limit: RtTokenLimit = Object.freeze({
           policy: name,
           key: `${ws.name}/${m.name}/${name}/${step}${mt.granularity}`,
@@ -44,7 +41,7 @@ export function compileUsage (input: ConfigInput, ctx: CompileContext): UsageRun
           input: mt.input ?? 0,
           output: mt.output ?? 0,
           total: mt.total ?? 0,
-          dryRun: p.dryRun ?? false
+          dryRun: p.dryRun ?? DEFAULTS.policy.dryRun
         })
         if (limits.some(l => l.policy === name)) continue
         limits.push(limit)
@@ -72,9 +69,9 @@ function compileStore (input: ConfigInput, ctx: CompileContext): UsageStoreConfi
   const u = input.usage ?? {}
   const redis = u.redis ?? null
   if (redis !== null && !/^rediss?:\/\/[^\s]+$/.test(redis)) ctx.report(['usage', 'redis'], `"${redis.replace(/\/\/[^@/]*@/, '//***@')}" is not a redis:// or rediss:// URL`)
-  const failMode = u.failMode ?? 'open'
-  const timeoutMs = parseDuration(u.timeout, DEFAULT_TIMEOUT_MS)
-  const keyPrefix = u.keyPrefix ?? DEFAULT_PREFIX
+  const failMode = u.failMode ?? U.failMode
+  const timeoutMs = parseDuration(u.timeout, TIMEOUT_MS)
+  const keyPrefix = u.keyPrefix ?? U.keyPrefix
   // The in-memory store keeps its counts across reloads whatever else changes.
   return Object.freeze({ redis, failMode, timeoutMs, keyPrefix, id: redis === null ? 'memory' : `${redis}|${timeoutMs}|${keyPrefix}` })
 }

@@ -126,6 +126,17 @@ workspaces:
     expect([...rt.workspaces.keys()]).toEqual(['acme', 'other'])
   })
 
+  it('a list written as something else is a problem with its place, not a crash', () => {
+    const d = dir()
+    const scalar = file(d, 'a.yaml', 'workspaces: 5\n')
+    expect(problemsOf(() => loadConfig(scalar, { env: {} }))).toMatchObject([{ file: scalar, line: 1, field: 'workspaces', message: 'expected: must be array' }])
+    const twice = file(d, 'b.yaml', 'workspaces: []\nusers: 3\n---\nusers: [{ name: ann }]\n')
+    expect(problemsOf(() => loadConfig(twice, { env: {} })).map(p => [p.line, p.field, p.message])).toEqual([
+      [4, 'users', '"users" is defined in more than one file; define it once'],
+      [2, 'users', 'expected: must be array']
+    ])
+  })
+
   it('loads Blaxel manifests (bl apply format) into a named workspace unchanged', () => {
     const d = dir()
     mkdirSync(join(d, 'blaxel'))
