@@ -2,6 +2,8 @@
 // bottom layer, a stage importing another stage, the edge checks importing a plane, and a
 // cycle. The same command `npm run lint` runs (dependency-cruiser with .dependency-cruiser.cjs).
 import { execFile } from 'node:child_process'
+import { readFileSync, readdirSync } from 'node:fs'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 
@@ -33,4 +35,23 @@ describe('import boundaries', () => {
     expect(r.out).toMatch(/edge-below-planes[^\n]*edge\/reaches-plane\.ts/)
     expect(r.out).toMatch(/no-cycle[^\n]*usage\/(a|b)\.ts/)
   }, 120_000)
+})
+
+describe('casts', () => {
+  it('every cast kept in src/ says why, next to it', () => {
+    const files = readdirSync(join(REPO, 'src'), { recursive: true, encoding: 'utf8' }).filter(f => f.endsWith('.ts'))
+    const unexplained: string[] = []
+    let kept = 0
+    for (const f of files) {
+      readFileSync(join(REPO, 'src', f), 'utf8').split('\n').forEach((line, i) => {
+        if (!line.includes('eslint-disable')) return
+        kept++
+        // `-- ` and at least a few words of reason.
+        if (!/ -- \S+(\s+\S+){2,}/.test(line)) unexplained.push(`src/${f}:${i + 1}`)
+      })
+    }
+    expect(unexplained).toEqual([])
+    // A handful at trust boundaries, not a habit: raise this only with a reason in review.
+    expect(kept).toBeLessThanOrEqual(12)
+  })
 })
