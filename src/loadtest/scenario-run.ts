@@ -5,7 +5,8 @@
 import { request } from 'undici'
 import { FaultClient } from '../faults/client.js'
 import { Generator } from './generator.js'
-import { checkAgainstGateway, meets, type Bound, type Scenario } from './scenario.js'
+import { checkAgainstGateway, type Scenario } from './scenario.js'
+import { meets, type Bound } from './bounds.js'
 import { shiftOf, summarise, type FaultWindow, type OriginShift, type OriginSummary, type PhaseWindow } from './timeline.js'
 
 export class RunError extends Error {}

@@ -1,7 +1,8 @@
 // Scenario files: every mistake is refused with file:line:column, the field and the values
 // that would be accepted; bounds and durations read as written.
 import { describe, expect, it } from 'vitest'
-import { checkAgainstGateway, loadScenario, meets, parseBound, parseSeconds, ScenarioError } from '../../../src/loadtest/scenario.js'
+import { checkAgainstGateway, loadScenario, ScenarioError } from '../../../src/loadtest/scenario.js'
+import { meets, parseBound, parseSeconds } from '../../../src/loadtest/bounds.js'
 
 const GOOD = `workspace: demo
 model: gpt-4o-mini-eu
