@@ -4,8 +4,10 @@
 //      request parsed and translated for Anthropic, and the provider's 1 KB answer translated
 //      back, against the passthrough that does neither; and per stream event.
 //   2. Time to first byte of a stream through agnet, translated (an Anthropic mk3 model) and
-//      passed through (an OpenAI model), both served by the same mock process, requests
-//      alternating one by one so both see the same machine.
+//      passed through (an OpenAI model), both served by one mock process of their own (never
+//      inside agnet's event loop), requests alternating one by one so both see the same
+//      machine; and the same two streams asked of the mock directly, so what agnet adds to
+//      each is known apart from what the mock takes to start each provider's stream.
 // The end-to-end CPU per request is `node bench/ab.js --only pass-1k,mk3-1k` (after a build).
 // usage: node bench/mk3.js [--iterations 50000] [--streams 300]
 import path from 'node:path'
@@ -63,11 +65,14 @@ function micro () {
   return { requestBytes: raw.length, answerBytes: native.length, wholeUs: median(rounds.map(r => r.whole)), perEventUs: median(rounds.map(r => r.perEvent)), rounds }
 }
 
-function firstByte (port, model) {
+function firstByte (port, model, direct = null) {
   return new Promise((resolve, reject) => {
-    const body = JSON.stringify({ model, stream: true, messages: [{ role: 'user', content: 'hello' }] })
+    const body = direct === 'anthropic'
+      ? JSON.stringify({ model: 'claude-3-5-haiku-latest', stream: true, max_tokens: 4096, messages: [{ role: 'user', content: 'hello' }] })
+      : JSON.stringify({ model: direct === 'openai' ? 'gpt-4o-mini' : model, stream: true, messages: [{ role: 'user', content: 'hello' }] })
+    const reqPath = direct === 'anthropic' ? '/v1/messages' : direct === 'openai' ? '/v1/chat/completions' : `/demo/models/${model}/v1/chat/completions`
     const t0 = process.hrtime.bigint()
-    const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: `/demo/models/${model}/v1/chat/completions`, headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, res => {
+    const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: reqPath, headers: { authorization: `Bearer ${KEY}`, 'x-api-key': 'x', 'anthropic-version': '2023-06-01', 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, res => {
       if (res.statusCode !== 200) reject(new Error(`${model}: ${res.statusCode}`))
       res.once('data', () => { resolve(Number(process.hrtime.bigint() - t0) / 1e6) })
       res.resume()
@@ -78,6 +83,9 @@ function firstByte (port, model) {
 }
 
 async function ttfb (dir) {
+  const mock = startNode('mock', [path.join(REPO, 'dist/cli/main.js'), 'mock', '--regions', 'us-pdx-1', '--port', '0'], { dir })
+  const mockUrl = (await mock.waitFor(/mock us-pdx-1 on (http\S+)/, { timeoutMs: 60_000, pollMs: 2 }))[1]
+  const mockPort = Number(new URL(mockUrl).port)
   const config = {
     version: 1,
     server: { accessLog: false },
@@ -85,7 +93,7 @@ async function ttfb (dir) {
     workspaces: [{
       name: 'demo',
       members: [{ user: 'b', role: 'member' }],
-      integrations: [{ name: 'oai', provider: 'openai', baseUrl: 'mock://', apiKey: 'x' }, { name: 'ant', provider: 'anthropic', baseUrl: 'mock://', apiKey: 'x' }],
+      integrations: [{ name: 'oai', provider: 'openai', baseUrl: mockUrl, apiKey: 'x' }, { name: 'ant', provider: 'anthropic', baseUrl: mockUrl, apiKey: 'x' }],
       models: [
         { name: 'pass', runtime: { type: 'openai', model: 'gpt-4o-mini' }, integrationConnections: ['oai'], deployments: [{ region: 'us-pdx-1' }] },
         { name: 'mk3', runtime: { type: 'anthropic', model: 'claude-3-5-haiku-latest', generation: 'mk3' }, integrationConnections: ['ant'], deployments: [{ region: 'us-pdx-1' }] }
@@ -97,15 +105,24 @@ async function ttfb (dir) {
   const child = startNode('agnet-mk3', [path.join(REPO, 'dist/cli/main.js'), 'serve', '--config', file, '--port', '0', '--host', '127.0.0.1'], { dir })
   const m = await child.waitFor(/"msg":"agnet listening"/, { timeoutMs: 120_000, pollMs: 2 })
   const port = JSON.parse(m.input).port
-  for (let i = 0; i < 50; i++) { await firstByte(port, 'pass'); await firstByte(port, 'mk3') }
-  const pass = []
-  const mk3 = []
+  const kinds = [
+    () => firstByte(port, 'pass'),
+    () => firstByte(port, 'mk3'),
+    () => firstByte(mockPort, null, 'openai'),
+    () => firstByte(mockPort, null, 'anthropic')
+  ]
+  for (let i = 0; i < 50; i++) for (const k of kinds) await k()
+  const times = kinds.map(() => [])
   for (let i = 0; i < STREAMS; i++) {
-    // Alternate which goes first so neither always follows the other.
-    if (i % 2 === 0) { pass.push(await firstByte(port, 'pass')); mk3.push(await firstByte(port, 'mk3')) } else { mk3.push(await firstByte(port, 'mk3')); pass.push(await firstByte(port, 'pass')) }
+    // rotate the order each round so none is always first after a pause
+    for (let j = 0; j < kinds.length; j++) {
+      const k = (i + j) % kinds.length
+      times[k].push(await kinds[k]())
+    }
   }
   await stopAll()
-  return { passMs: median(pass), mk3Ms: median(mk3), ratio: median(mk3) / median(pass), n: STREAMS }
+  const [passMs, mk3Ms, directOpenAiMs, directAnthropicMs] = times.map(median)
+  return { passMs, mk3Ms, ratio: mk3Ms / passMs, directOpenAiMs, directAnthropicMs, passAddedMs: passMs - directOpenAiMs, mk3AddedMs: mk3Ms - directAnthropicMs, n: STREAMS }
 }
 
 const dir = path.join(HERE, 'results', 'tmp', `mk3-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, 'Z')}`)
@@ -116,4 +133,5 @@ console.log(`mk3 bench: ${machine.cores} × ${machine.cpuModel}, Node ${machine.
 console.log(`translation functions: ${m.requestBytes} B request + ${m.answerBytes} B answer, translated both ways: ${m.wholeUs.toFixed(2)} µs CPU per request (median of 5 × ${ITER}); stream: ${m.perEventUs.toFixed(2)} µs CPU per event`)
 const t = await ttfb(dir)
 console.log(`stream time to first byte through agnet, median of ${t.n} each, alternating: passthrough ${t.passMs.toFixed(3)} ms, translated ${t.mk3Ms.toFixed(3)} ms, ratio ${t.ratio.toFixed(3)} (target ≤ 1.10)`)
+console.log(`the same streams asked of the mock directly: OpenAI ${t.directOpenAiMs.toFixed(3)} ms, Anthropic ${t.directAnthropicMs.toFixed(3)} ms; agnet adds ${(t.passAddedMs * 1000).toFixed(0)} µs to the passthrough stream's first byte and ${(t.mk3AddedMs * 1000).toFixed(0)} µs to the translated one's`)
 fs.writeFileSync(path.join(dir, 'mk3.json'), JSON.stringify({ machine, micro: m, ttfb: t }, null, 2))
