@@ -2,7 +2,7 @@
 // descriptions), the error codes (the catalogue), the CLI verbs and the metric names. Fix a
 // drift with `npm run build && node scripts/readme.mjs` (and edit the hand-written tables).
 import { execFileSync } from 'node:child_process'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync, statSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { Config } from '../../src/config/schema.js'
@@ -46,6 +46,8 @@ describe('README', () => {
   it('lists every CLI command', () => {
     const cli = `${REPO}dist/cli/main.js`
     if (!existsSync(cli)) throw new Error('dist/ is missing: run `npm run build` first (npm test does)')
+    // The README's `npx agnet …` runs the bin itself: the build leaves it executable (tsc alone writes it 0644).
+    expect(statSync(cli).mode & 0o111, 'dist/cli/main.js is not executable: npx agnet would fail').not.toBe(0)
     const help = execFileSync(process.execPath, [cli, '--help'], { encoding: 'utf8' })
     const commands = help.slice(help.indexOf('Commands:')).split('\n').slice(1).map(l => l.trim().split(/\s+/)[0] as string).filter(c => c !== '' && c !== 'help')
     expect(commands.length).toBeGreaterThan(5)
