@@ -1,12 +1,9 @@
 // Narrowing of values that come from outside the type system: parsed YAML or JSON, and what
 // a native call throws. Each is a check, so the value is what the type says.
+import { isRecord } from '../core/json.js'
+export { isRecord }
 
 export type Json = Record<string, unknown>
-
-/** A mapping (not null, not an array). */
-export function isRecord (v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}
 
 /** The value at a path of nested mappings (`valueAt(body, 'spec', 'runtime', 'type')`), or undefined. */
 export function valueAt (v: unknown, ...keys: string[]): unknown {

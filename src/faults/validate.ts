@@ -2,6 +2,8 @@
 // the HTTP API, `agnet chaos` and loadtest scenarios, so all three explain a mistake the same way.
 import { Ajv2019 } from 'ajv/dist/2019.js'
 import { FAULT_EFFECTS, FaultBody, type FaultBodyInput } from '../core/faults.js'
+import { isRecord } from '../core/json.js'
+export { isRecord }
 
 export interface FieldProblem {
   readonly field: string
@@ -11,11 +13,6 @@ export interface FieldProblem {
 const validate = new Ajv2019({ allErrors: true, strict: false, allowUnionTypes: true }).compile<FaultBodyInput>(FaultBody)
 const FIELDS = Object.keys(FaultBody.properties)
 const EFFECTS: ReadonlySet<string> = new Set(FAULT_EFFECTS)
-
-/** A JSON object (not null, not an array): its fields can be read by name. */
-export function isRecord (v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}
 
 /** A fault body read from JSON or YAML: the typed body, or the first problem by field. */
 export type FaultBodyReading =

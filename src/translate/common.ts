@@ -1,9 +1,7 @@
 // What every provider translation shares: narrowing helpers, the refusal that names the
 // parameter a provider cannot honour, and OpenAI's error body.
-
-export function isRecord (v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}
+import { isRecord } from '../core/json.js'
+export { isRecord }
 
 export function num (v: unknown): number | null {
   return typeof v === 'number' && Number.isFinite(v) ? v : null

@@ -6,10 +6,8 @@
 //   Gemini          usageMetadata on (the last) chunks, cumulative; text in candidates[].content.parts[]
 //   Cohere v2       message-end → delta.usage.tokens; text in content-delta
 // Non-streamed answers put their text elsewhere than deltas do (`whole`).
-
-export function isRecord (v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}
+import { isRecord } from '../core/json.js'
+export { isRecord }
 
 function num (v: unknown): number {
   return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? Math.round(v) : -1

@@ -2,10 +2,7 @@
 // whole body: providers put a small `"usage": {...}` (OpenAI, Anthropic, Cohere) or
 // `"usageMetadata": {...}` (Gemini) object in it, usually at the end, and the body around it
 // may be a large completion or embedding, or only a tail of it.
-
-function isRecord (v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}
+import { isRecord } from '../core/json.js'
 
 const USAGE = Buffer.from('"usage')
 const METADATA = Buffer.from('Metadata"')
