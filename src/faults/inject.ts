@@ -4,6 +4,7 @@
 // ejection, timeouts, usage and metrics all run their real code.
 import { errors, type Dispatcher } from 'undici'
 import type { ActiveFault } from './registry.js'
+import { FAULT_DEFAULTS } from '../core/faults.js'
 
 export type FaultAction =
   | { readonly kind: 'down' }
@@ -33,7 +34,7 @@ export function planFault (list: readonly ActiveFault[]): FaultPlan | null {
     if (f === undefined) continue
     const spec = f.entry.spec
     if (spec.effect !== 'latency' && plan?.action != null) continue
-    const rate = spec.rate ?? 1
+    const rate = spec.rate ?? FAULT_DEFAULTS.rate
     if (rate < 1 && f.entry.rng() >= rate) continue
     plan ??= { delayMs: 0, action: null, names: [] }
     f.counter.count++
@@ -47,9 +48,9 @@ export function planFault (list: readonly ActiveFault[]): FaultPlan | null {
       case 'down': plan.action = DOWN; break
       case 'reset': plan.action = RESET; break
       case 'stall': plan.action = STALL; break
-      case 'cut': plan.action = { kind: 'cut', afterBytes: spec.afterBytes ?? 0 }; break
-      case 'status': plan.action = { kind: 'status', status: spec.status ?? 503, retryAfter: spec.retryAfter ?? null, fault: spec.name }; break
-      case 'ratelimit': plan.action = { kind: 'status', status: 429, retryAfter: spec.retryAfter ?? 1, fault: spec.name }; break
+      case 'cut': plan.action = { kind: 'cut', afterBytes: spec.afterBytes ?? FAULT_DEFAULTS.afterBytes }; break
+      case 'status': plan.action = { kind: 'status', status: spec.status ?? FAULT_DEFAULTS.status, retryAfter: spec.retryAfter ?? null, fault: spec.name }; break
+      case 'ratelimit': plan.action = { kind: 'status', status: 429, retryAfter: spec.retryAfter ?? FAULT_DEFAULTS.ratelimitRetryAfter, fault: spec.name }; break
       case 'errors': plan.action = { kind: 'status', status: 500, retryAfter: null, fault: spec.name }; break
     }
   }
