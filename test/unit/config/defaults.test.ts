@@ -34,8 +34,9 @@ function fields (node: unknown, path: string, out: Field[]): Field[] {
 const SCHEMA: unknown = JSON.parse(JSON.stringify(Config))
 const ALL = fields(SCHEMA, '', [])
 const WITH_DEFAULT = ALL.filter(f => f.node.default !== undefined)
-// The network faults' schema (src/core/faults.ts) states its own defaults, applied by
-// src/faults/compile.ts; they are not in the table yet.
+// A network fault's defaults are what the fault does when a field is left out (not config
+// values compiled into the runtime): FAULT_DEFAULTS in src/core/faults.ts, read by that schema's
+// descriptions and by faults/inject.ts, and tested in test/unit/faults/inject.test.ts.
 const OUTSIDE_THE_TABLE = ['network.faults']
 
 function unitOf (node: Record<string, unknown>): 'duration' | 'size' | null {
