@@ -123,18 +123,22 @@ export function controlPlaneErrorHeaders (err: EdgeError, requestId: string): Re
 
 /** OpenAI's error shape. */
 export interface OpenAiErrorBody {
-  error: { message: string; type: string; param: string | null; code: string }
+  error: { message: string; type: string; param: string | null; code: string | null }
 }
 
-function openAiType (status: number): string {
+/** OpenAI's error `type` for a status, as its own API answers them. */
+export function openAiErrorType (status: number): string {
   if (status === 401) return 'authentication_error'
   if (status === 403) return 'permission_error'
-  if (status === 404) return 'not_found_error'
   if (status === 429) return 'rate_limit_error'
-  if (status >= 500) return 'api_error'
-  return 'invalid_request_error'
+  return status >= 500 ? 'server_error' : 'invalid_request_error'
+}
+
+/** OpenAI's error body; translated models answer provider errors and refusals in it. */
+export function openAiError (message: string, type: string, param: string | null, code: string | null): OpenAiErrorBody {
+  return { error: { message, type, param, code } }
 }
 
 export function openAiErrorBody (err: EdgeError): OpenAiErrorBody {
-  return { error: { message: err.message, type: openAiType(err.status), param: err.param, code: err.code.toLowerCase() } }
+  return openAiError(err.message, openAiErrorType(err.status), err.param, err.code.toLowerCase())
 }

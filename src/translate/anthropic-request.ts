@@ -1,37 +1,27 @@
 // OpenAI chat request → Anthropic Messages request (POST /v1/messages).
 import {
-  includeUsage, invalid, isRecord, maxTokensOf, messagesOf, num, parseArguments,
-  parseDataUrl, refuseUnknown, refuseUnsupported, stopList, textOf, unsupported
+  CHAT_FIELDS, contentParts, includeUsage, invalid, isRecord, maxTokensOf, messagesOf, num,
+  parseArguments, refuseUnknown, refuseUnsupported, stopList, textOf, unsupported, type PartBuilder
 } from './common.js'
 import type { UpstreamRequest } from './types.js'
 
 /** Anthropic requires max_tokens; this is sent when the client gives none. */
 export const ANTHROPIC_DEFAULT_MAX_TOKENS = 4096
 
-const KNOWN = new Set(['messages', 'max_tokens', 'max_completion_tokens', 'temperature', 'top_p', 'stop', 'tools', 'tool_choice', 'response_format', 'n', 'logprobs', 'top_logprobs', 'presence_penalty', 'frequency_penalty', 'seed', 'logit_bias'])
 const UNSUPPORTED = ['n', 'logprobs', 'top_logprobs', 'presence_penalty', 'frequency_penalty', 'seed', 'logit_bias']
 
 type Block = Record<string, unknown>
 
+const BLOCKS: PartBuilder<Block> = {
+  provider: 'anthropic',
+  text: text => ({ type: 'text', text }),
+  image: (url, data) => data !== null
+    ? { type: 'image', source: { type: 'base64', media_type: data.mediaType, data: data.data } }
+    : { type: 'image', source: { type: 'url', url } }
+}
+
 function contentBlocks (content: unknown, param: string): Block[] {
-  if (typeof content === 'string') return content === '' ? [] : [{ type: 'text', text: content }]
-  if (content === null || content === undefined) return []
-  if (!Array.isArray(content)) throw invalid(param, `'${param}' must be a string or an array of content parts.`)
-  const out: Block[] = []
-  for (let i = 0; i < content.length; i++) {
-    const p: unknown = content[i]
-    const at = `${param}[${i}]`
-    if (!isRecord(p)) throw invalid(at, `'${at}' must be a content part.`)
-    if (p.type === 'text' && typeof p.text === 'string') out.push({ type: 'text', text: p.text })
-    else if (p.type === 'image_url' && isRecord(p.image_url) && typeof p.image_url.url === 'string') {
-      const url = p.image_url.url
-      const data = parseDataUrl(url)
-      out.push(data !== null
-        ? { type: 'image', source: { type: 'base64', media_type: data.mediaType, data: data.data } }
-        : { type: 'image', source: { type: 'url', url } })
-    } else throw unsupported(`${at}.type`, 'anthropic')
-  }
-  return out
+  return contentParts(content, param, BLOCKS)
 }
 
 function toolCallBlocks (calls: unknown, param: string): Block[] {
@@ -74,7 +64,7 @@ function tools (list: unknown): Block[] {
 }
 
 export function anthropicRequest (body: Record<string, unknown>, runtimeModel: string): UpstreamRequest {
-  refuseUnknown(body, KNOWN, 'anthropic')
+  refuseUnknown(body, CHAT_FIELDS, 'anthropic')
   refuseUnsupported(body, 'anthropic', UNSUPPORTED)
   const rf = body.response_format
   if (rf !== undefined && rf !== null && !(isRecord(rf) && rf.type === 'text')) throw unsupported('response_format', 'anthropic')

@@ -1,5 +1,6 @@
 // Anthropic Messages answer → OpenAI chat.completion, and Anthropic errors → OpenAI's.
-import { type OpenAIErrorBody, errorTypeFor, isRecord, openaiError } from './common.js'
+import { isRecord } from './common.js'
+import { openAiError, openAiErrorType, type OpenAiErrorBody } from '../core/render-error.js'
 import { usageOf } from './chunks.js'
 import type { ChatUsage } from './types.js'
 
@@ -66,7 +67,7 @@ export function errorParts (body: string): { message: string; code: string | nul
   return { message, code }
 }
 
-export function providerError (status: number, body: string): OpenAIErrorBody {
+export function providerError (status: number, body: string): OpenAiErrorBody {
   const { message, code } = errorParts(body)
-  return openaiError(message, errorTypeFor(status), null, code)
+  return openAiError(message, openAiErrorType(status), null, code)
 }

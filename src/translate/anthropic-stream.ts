@@ -5,7 +5,8 @@
 //   message_delta        → the finish reason; output tokens for the usage chunk
 //   error                → OpenAI's in-stream error, and no [DONE]
 import { ChunkWriter, DONE, streamError } from './chunks.js'
-import { errorTypeFor, isRecord } from './common.js'
+import { isRecord } from './common.js'
+import { openAiErrorType } from '../core/render-error.js'
 import { anthropicFinish, anthropicUsage } from './anthropic-response.js'
 import type { StreamTranslator, UpstreamRequest } from './types.js'
 
@@ -63,7 +64,7 @@ export class AnthropicStream implements StreamTranslator {
         this.failed = true
         const e = isRecord(ev.error) ? ev.error : {}
         const code = typeof e.type === 'string' ? e.type : null
-        return streamError(typeof e.message === 'string' ? e.message : 'the provider stream failed', code === 'overloaded_error' ? errorTypeFor(529) : 'server_error', code)
+        return streamError(typeof e.message === 'string' ? e.message : 'the provider stream failed', code === 'overloaded_error' ? openAiErrorType(529) : 'server_error', code)
       }
       default:
         return ''

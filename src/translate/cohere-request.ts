@@ -1,12 +1,11 @@
 // OpenAI chat request → Cohere v2 chat (POST /v2/chat). Cohere v2 is close to OpenAI's shape:
 // roles, tool calls and tool results map one to one; the parameters are renamed.
 import {
-  includeUsage, invalid, isRecord, maxTokensOf, messagesOf, num, refuseUnknown, refuseUnsupported, stopList,
+  CHAT_FIELDS, includeUsage, invalid, isRecord, maxTokensOf, messagesOf, num, refuseUnknown, refuseUnsupported, stopList,
   textOf, unsupported
 } from './common.js'
 import type { UpstreamRequest } from './types.js'
 
-const KNOWN = new Set(['messages', 'max_tokens', 'max_completion_tokens', 'temperature', 'top_p', 'stop', 'tools', 'tool_choice', 'response_format', 'n', 'logprobs', 'top_logprobs', 'presence_penalty', 'frequency_penalty', 'seed', 'logit_bias'])
 const UNSUPPORTED = ['n', 'logprobs', 'top_logprobs', 'logit_bias']
 
 function content (c: unknown, param: string): unknown {
@@ -30,7 +29,7 @@ function toolCalls (calls: unknown, param: string): unknown[] {
 }
 
 export function cohereRequest (body: Record<string, unknown>, runtimeModel: string): UpstreamRequest {
-  refuseUnknown(body, KNOWN, 'cohere')
+  refuseUnknown(body, CHAT_FIELDS, 'cohere')
   refuseUnsupported(body, 'cohere', UNSUPPORTED)
   const messages = messagesOf(body).map((m, i) => {
     const at = `messages[${i}]`

@@ -1,7 +1,11 @@
-// What every provider translation shares: narrowing helpers, the refusal that names the
-// parameter a provider cannot honour, and OpenAI's error body.
+// What every provider translation shares: narrowing helpers, the request fields translation
+// knows, the walk over a message's content parts, and the refusal that names the parameter a
+// provider cannot honour (rendered in OpenAI's error body, core/render-error.ts).
 import { isRecord } from '../core/json.js'
 export { isRecord }
+
+/** The OpenAI chat request fields a translation reads or refuses by name; any other is refused as unknown. */
+export const CHAT_FIELDS: ReadonlySet<string> = new Set(['messages', 'max_tokens', 'max_completion_tokens', 'temperature', 'top_p', 'stop', 'tools', 'tool_choice', 'response_format', 'n', 'logprobs', 'top_logprobs', 'presence_penalty', 'frequency_penalty', 'seed', 'logit_bias'])
 
 export function num (v: unknown): number | null {
   return typeof v === 'number' && Number.isFinite(v) ? v : null
@@ -27,21 +31,31 @@ export function invalid (param: string, message: string): TranslationRefusal {
   return new TranslationRefusal(param, message, 'invalid_value')
 }
 
-export interface OpenAIErrorBody {
-  error: { message: string; type: string; param: string | null; code: string | null }
+/** How a provider writes the two kinds of content part OpenAI sends. */
+export interface PartBuilder<T> {
+  readonly provider: string
+  text (text: string): T
+  /** `data` is the decoded data: URL, or null for a plain URL. */
+  image (url: string, data: { mediaType: string; data: string } | null): T
 }
 
-export function openaiError (message: string, type: string, param: string | null, code: string | null): OpenAIErrorBody {
-  return { error: { message, type, param, code } }
-}
-
-/** OpenAI's error `type` for a status, as its own API answers them. */
-export function errorTypeFor (status: number): string {
-  if (status === 400 || status === 404 || status === 409 || status === 413 || status === 422) return 'invalid_request_error'
-  if (status === 401) return 'authentication_error'
-  if (status === 403) return 'permission_error'
-  if (status === 429) return 'rate_limit_error'
-  return status >= 500 ? 'server_error' : 'invalid_request_error'
+/** A message's `content` (a string, null, or an array of text and image_url parts) in a provider's parts. */
+export function contentParts<T> (content: unknown, param: string, build: PartBuilder<T>): T[] {
+  if (typeof content === 'string') return content === '' ? [] : [build.text(content)]
+  if (content === null || content === undefined) return []
+  if (!Array.isArray(content)) throw invalid(param, `'${param}' must be a string or an array of content parts.`)
+  const out: T[] = []
+  for (let i = 0; i < content.length; i++) {
+    const p: unknown = content[i]
+    const at = `${param}[${i}]`
+    if (!isRecord(p)) throw invalid(at, `'${at}' must be a content part.`)
+    if (p.type === 'text' && typeof p.text === 'string') out.push(build.text(p.text))
+    else if (p.type === 'image_url' && isRecord(p.image_url) && typeof p.image_url.url === 'string') {
+      const url = p.image_url.url
+      out.push(build.image(url, parseDataUrl(url)))
+    } else throw unsupported(`${at}.type`, build.provider)
+  }
+  return out
 }
 
 /** Text of an OpenAI message `content`: a string, or the text parts of an array. */

@@ -1,38 +1,28 @@
 // OpenAI chat request → Gemini generateContent / streamGenerateContent?alt=sse.
 import {
-  includeUsage, invalid, isRecord, maxTokensOf, messagesOf, num, parseArguments, parseDataUrl,
-  refuseUnknown, refuseUnsupported, stopList, textOf, unsupported
+  CHAT_FIELDS, contentParts, includeUsage, invalid, isRecord, maxTokensOf, messagesOf, num,
+  parseArguments, refuseUnknown, refuseUnsupported, stopList, textOf, type PartBuilder
 } from './common.js'
 import type { UpstreamRequest } from './types.js'
 
-const KNOWN = new Set(['messages', 'max_tokens', 'max_completion_tokens', 'temperature', 'top_p', 'stop', 'tools', 'tool_choice', 'response_format', 'n', 'logprobs', 'top_logprobs', 'presence_penalty', 'frequency_penalty', 'seed', 'logit_bias'])
 const UNSUPPORTED = ['logprobs', 'top_logprobs', 'logit_bias']
 
 type Part = Record<string, unknown>
 
 const MIME_BY_EXTENSION: Readonly<Record<string, string>> = { png: 'image/png', jpg: 'image/jpeg', jpeg: 'image/jpeg', webp: 'image/webp', gif: 'image/gif', heic: 'image/heic', heif: 'image/heif' }
 
-function parts (content: unknown, param: string): Part[] {
-  if (typeof content === 'string') return content === '' ? [] : [{ text: content }]
-  if (content === null || content === undefined) return []
-  if (!Array.isArray(content)) throw invalid(param, `'${param}' must be a string or an array of content parts.`)
-  const out: Part[] = []
-  for (let i = 0; i < content.length; i++) {
-    const p: unknown = content[i]
-    const at = `${param}[${i}]`
-    if (!isRecord(p)) throw invalid(at, `'${at}' must be a content part.`)
-    if (p.type === 'text' && typeof p.text === 'string') out.push({ text: p.text })
-    else if (p.type === 'image_url' && isRecord(p.image_url) && typeof p.image_url.url === 'string') {
-      const url = p.image_url.url
-      const data = parseDataUrl(url)
-      if (data !== null) out.push({ inlineData: { mimeType: data.mediaType, data: data.data } })
-      else {
-        const ext = /\.([a-z0-9]+)(?:[?#]|$)/i.exec(url)?.[1]?.toLowerCase() ?? ''
-        out.push({ fileData: { mimeType: MIME_BY_EXTENSION[ext] ?? 'image/jpeg', fileUri: url } })
-      }
-    } else throw unsupported(`${at}.type`, 'gemini')
+const PARTS: PartBuilder<Part> = {
+  provider: 'gemini',
+  text: text => ({ text }),
+  image: (url, data) => {
+    if (data !== null) return { inlineData: { mimeType: data.mediaType, data: data.data } }
+    const ext = /\.([a-z0-9]+)(?:[?#]|$)/i.exec(url)?.[1]?.toLowerCase() ?? ''
+    return { fileData: { mimeType: MIME_BY_EXTENSION[ext] ?? 'image/jpeg', fileUri: url } }
   }
-  return out
+}
+
+function parts (content: unknown, param: string): Part[] {
+  return contentParts(content, param, PARTS)
 }
 
 function pushTurn (turns: Array<{ role: string; parts: Part[] }>, role: string, p: Part[]): void {
@@ -75,7 +65,7 @@ function tools (list: unknown): Array<Record<string, unknown>> {
 }
 
 export function geminiRequest (body: Record<string, unknown>, runtimeModel: string): UpstreamRequest {
-  refuseUnknown(body, KNOWN, 'gemini')
+  refuseUnknown(body, CHAT_FIELDS, 'gemini')
   refuseUnsupported(body, 'gemini', UNSUPPORTED)
   const system: Part[] = []
   const turns: Array<{ role: string; parts: Part[] }> = []

@@ -5,7 +5,8 @@
 import type { IncomingMessage } from 'node:http'
 import { EdgeError } from '../core/errors.js'
 import { TranslatedAnswer } from './answer.js'
-import { TranslationRefusal, isRecord, openaiError } from './common.js'
+import { TranslationRefusal, isRecord } from './common.js'
+import { openAiError } from '../core/render-error.js'
 import { type Mk3Plan, passthroughRequest, planFor } from './registry.js'
 import type { UpstreamRequest } from './types.js'
 
@@ -100,5 +101,5 @@ export function readChatRequest (req: IncomingMessage, length: number, mk3: { re
 
 /** A refusal as OpenAI's 400 error body. */
 export function refusalBody (refusal: TranslationRefusal): string {
-  return JSON.stringify(openaiError(refusal.message, 'invalid_request_error', refusal.param === '' ? null : refusal.param, refusal.code))
+  return JSON.stringify(openAiError(refusal.message, 'invalid_request_error', refusal.param === '' ? null : refusal.param, refusal.code))
 }

@@ -1,7 +1,7 @@
 // The contract between the run plane and a provider translation: pure functions from an
 // OpenAI chat request to the provider's native request, and from the native answer (whole
 // or event by event) back to OpenAI's.
-import type { OpenAIErrorBody } from './common.js'
+import type { OpenAiErrorBody } from '../core/render-error.js'
 
 /** The native request to send instead of the client's. */
 export interface UpstreamRequest {
@@ -37,5 +37,5 @@ export interface ChatTranslator {
   response (json: unknown, created: number, model: string): Record<string, unknown>
   stream (req: UpstreamRequest, created: number, model: string): StreamTranslator
   /** A native error answer (its body as text) → OpenAI's error body, for the provider's status. */
-  error (status: number, body: string): OpenAIErrorBody
+  error (status: number, body: string): OpenAiErrorBody
 }

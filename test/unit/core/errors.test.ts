@@ -94,9 +94,9 @@ describe('renderers', () => {
     ['BAD_REQUEST', 'invalid_request_error'],
     ['AUTHENTICATION_FAILED', 'authentication_error'],
     ['FORBIDDEN', 'permission_error'],
-    ['WORKLOAD_NOT_FOUND', 'not_found_error'],
+    ['WORKLOAD_NOT_FOUND', 'invalid_request_error'],
     ['TOKEN_LIMIT_EXHAUSTED', 'rate_limit_error'],
-    ['UPSTREAM_TIMEOUT', 'api_error']
+    ['UPSTREAM_TIMEOUT', 'server_error']
   ] as Array<[ErrorId, string]>)('OpenAI-compatible: %s is a %s', (id, type) => {
     const e = new EdgeError(id, 'm', { param: id === 'BAD_REQUEST' ? 'n' : undefined })
     expect(openAiErrorBody(e)).toEqual({ error: { message: 'm', type, param: id === 'BAD_REQUEST' ? 'n' : null, code: e.code.toLowerCase() } })
