@@ -94,9 +94,21 @@ class ChatBodyReader {
 }
 
 /** Reads (bounded by `limit`), parses and translates the request body, then calls `ready`. `length`: Content-Length, or -1. */
-export function readChatRequest (req: IncomingMessage, length: number, mk3: { readonly provider: string; readonly runtimeModel: string }, rest: string, limit: number, ready: TranslationReady): void {
+export function readChatRequest (req: IncomingMessage, length: number, mk3: Mk3Model, rest: string, limit: number, ready: TranslationReady): void {
   // The listeners live as long as the request stream holds them.
-  new ChatBodyReader(req, length, planFor(mk3.provider, mk3.runtimeModel), rest, limit, ready)
+  new ChatBodyReader(req, length, planOf(mk3), rest, limit, ready)
+}
+
+type Mk3Model = { readonly provider: string; readonly runtimeModel: string }
+
+// A model's mk3 settings are one frozen object per compiled config: its plan is made on the
+// first request and looked up after (and dropped with the config).
+const PLANS = new WeakMap<Mk3Model, Mk3Plan>()
+
+function planOf (mk3: Mk3Model): Mk3Plan {
+  let plan = PLANS.get(mk3)
+  if (plan === undefined) PLANS.set(mk3, plan = planFor(mk3.provider, mk3.runtimeModel))
+  return plan
 }
 
 /** A refusal as OpenAI's 400 error body. */
