@@ -34,9 +34,13 @@ export interface AnswerRewriter {
   readonly request: { readonly rest: string; readonly body: Buffer }
   /** `upstream`: the cleaned upstream head (flat), `upstreamSse` whether it is an event stream; writes the client's head into `out`, true when that is an event stream. */
   begin (status: number, upstream: readonly string[], upstreamSse: boolean, out: string[]): boolean
+  /** After begin(): the answer is read whole and sent by end(), so its head waits for it. */
+  whole (): boolean
   /** One chunk of the provider's body → what to write now. Throws on a broken answer. */
   data (chunk: Buffer): Buffer | string
-  /** Called after each data(): the rest of that chunk when data() returned the answer's first part early ('' otherwise). Throws on a broken answer. */
+  /** After data(): whether it returned the answer's first part early and rest() holds the rest of the chunk. */
+  holding (): boolean
+  /** Called after data() when holding(): the rest of that chunk. Throws on a broken answer. */
   rest (): string
   /** The provider ended cleanly → the rest of the answer. Throws on an untranslatable answer. */
   end (): string

@@ -73,6 +73,9 @@ export class Exchange<T extends AttemptInput> implements Dispatcher.DispatchHand
   private pendingAbort: Error | null = null
   private drainBound: (() => void) | null = null
   private bodyWritten = false
+  /** A translated answer read whole: its head, kept until the body is known so it carries its length. */
+  private heldHead: string[] | null = null
+  private heldStatus = 0
   /** Response body bytes relayed to the client. */
   bytesOut = 0
   /** Request body bytes streamed without a Content-Length (counted against the limit). */
@@ -113,8 +116,6 @@ export class Exchange<T extends AttemptInput> implements Dispatcher.DispatchHand
       this.abortFn?.(new Error('replaced by failover'))
       return false
     }
-    this.started = true
-    const res = input.res
     const out: string[] = []
     const tx = input.translation
     let sse: boolean
@@ -125,22 +126,37 @@ export class Exchange<T extends AttemptInput> implements Dispatcher.DispatchHand
     }
     this.owner.onResponseHead(input, out, sse)
     if (sse) out.push('x-accel-buffering', 'no')
-    try {
-      res.writeHead(statusCode, out)
-    } catch {
-      // An upstream status Node refuses to relay (e.g. 888) is a bad gateway, not a crash.
-      this.started = false
-      this.ended = true
-      this.abortFn?.(new Error('invalid upstream status'))
-      this.owner.onExchangeEnd(input, this, INVALID_STATUS, false)
-      return false
+    else if (tx !== null && tx.whole()) {
+      // A translated JSON answer is sent whole once the provider's has ended: its head waits
+      // for it, so it goes out with a Content-Length in one write, and an answer that breaks
+      // or cannot be translated before then is still a clean error for the client.
+      this.heldHead = out
+      this.heldStatus = statusCode
+      return true
     }
+    this.started = true
+    if (!this.writeHead(statusCode, out)) return false
     // Event streams must reach the client before their first event, which may be seconds away
     // (long TTFT). When the first event came in the same read as the headers, it is written in
     // this same turn and carries the headers in one packet; otherwise the headers go on their
     // own right after this turn.
     if (sse || (tx === null && headers['content-length'] === undefined)) setImmediate(flushHeadersIfIdle, this)
     return true
+  }
+
+  /** Writes the client's head; false (the exchange ended) when Node refuses the status. */
+  private writeHead (statusCode: number, out: string[]): boolean {
+    try {
+      this.input.res.writeHead(statusCode, out)
+      return true
+    } catch {
+      // An upstream status Node refuses to relay (e.g. 888) is a bad gateway, not a crash.
+      this.started = false
+      this.ended = true
+      this.abortFn?.(new Error('invalid upstream status'))
+      this.owner.onExchangeEnd(this.input, this, INVALID_STATUS, false)
+      return false
+    }
   }
 
   /** Sends the response headers if no body byte has carried them yet. */
@@ -165,8 +181,11 @@ export class Exchange<T extends AttemptInput> implements Dispatcher.DispatchHand
     this.bodyWritten = true
     this.bytesOut += typeof out === 'string' ? Buffer.byteLength(out) : out.length
     let flowing = input.res.write(out)
-    if (input.translation !== null) {
-      // A translated stream's first chunk went out alone; the rest of the provider's chunk follows.
+    if (input.translation !== null && input.translation.holding()) {
+      // The stream's first chunk was translated ahead of the rest of the provider's chunk: it
+      // goes on the wire now. (Node holds a chunked response's writes until the end of the
+      // turn, which would make the first byte wait for the whole chunk's translation.)
+      if (input.res.writableCorked > 0) input.res.uncork()
       let rest: string
       try {
         rest = input.translation.rest()
@@ -199,9 +218,22 @@ export class Exchange<T extends AttemptInput> implements Dispatcher.DispatchHand
       } catch (err) {
         return this.onError(err instanceof Error ? err : new Error(String(err)))
       }
-      this.bytesOut += Buffer.byteLength(tail)
-      this.ended = true
-      this.input.res.end(tail)
+      const head = this.heldHead
+      if (head !== null) {
+        const length = Buffer.byteLength(tail)
+        head.push('content-length', String(length))
+        this.heldHead = null
+        this.started = true
+        if (!this.writeHead(this.heldStatus, head)) return
+        this.bytesOut += length
+        this.ended = true
+        // Node writes the head and a string body in one write, encoding it on the way.
+        this.input.res.end(tail)
+      } else {
+        this.bytesOut += Buffer.byteLength(tail)
+        this.ended = true
+        this.input.res.end(tail)
+      }
       this.owner.onExchangeEnd(this.input, this, null, false)
       return
     }
@@ -229,14 +261,6 @@ export class Exchange<T extends AttemptInput> implements Dispatcher.DispatchHand
 
 function flushHeadersIfIdle<T extends AttemptInput> (ex: Exchange<T>): void { ex.flushIfIdle() }
 
-const TRANSLATED_REQUEST_HEADERS = new Set(['content-length', 'content-type', 'accept-encoding'])
-
-function stripHeaders (headers: string[], names: ReadonlySet<string>): void {
-  for (let j = 0; j < headers.length; j += 2) {
-    if (names.has((headers[j] ?? '').toLowerCase())) { headers.splice(j, 2); j -= 2 }
-  }
-}
-
 /** Where an attempt is dispatched: the deployment's pool, or a wrapper around it (an injected fault). */
 export type AttemptDispatcher = Pick<Dispatcher, 'dispatch'>
 
@@ -249,7 +273,7 @@ export function dispatchAttempt<T extends AttemptInput> (input: T, model: RtMode
   const body = input.body
   const headers = buildUpstreamHeaders(
     req.rawHeaders, req.headers.connection, dep.setHeaders, dep.defaultHeaders,
-    req.socket.remoteAddress ?? '', req.headers.host, input.id
+    req.socket.remoteAddress ?? '', req.headers.host, input.id, input.translation !== null
   )
   const exchange = new Exchange(input, owner)
   let dispatchBody: Buffer | IncomingMessage | null = null
@@ -258,7 +282,6 @@ export function dispatchAttempt<T extends AttemptInput> (input: T, model: RtMode
   if (tx !== null) {
     // The translated body replaces the client's: its length, its path, and an answer agnet can read.
     rest = tx.request.rest
-    stripHeaders(headers, TRANSLATED_REQUEST_HEADERS)
     headers.push('content-type', 'application/json', 'content-length', String(tx.request.body.length), 'accept-encoding', 'identity')
     dispatchBody = tx.request.body
   } else if (body === 'stream') {

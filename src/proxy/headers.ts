@@ -35,6 +35,9 @@ const DROP_REQUEST: ReadonlySet<string> = new Set([
   ...[...STRIP_REQUEST, ...FRAMING].flatMap(underscoreSpellings)
 ])
 
+/** The client's body headers, dropped when agnet sends a body of its own (a translated request). */
+const BODY_HEADERS: ReadonlySet<string> = new Set(['content-length', 'content-type', 'accept-encoding', 'content-encoding'])
+
 /** x-agnet-* or x_agnet_* (any mix): agnet's own headers, never taken from a client. */
 function isAgnetHeader (lower: string): boolean {
   if (lower.charCodeAt(0) !== 120 /* x */ || !lower.startsWith('agnet', 2)) return false
@@ -68,7 +71,8 @@ function connectionTokens (value: string | undefined): Set<string> | null {
 /**
  * Cleans the client's raw headers into a flat [name, value, ...] array for undici, then
  * appends what agnet owns: the deployment's credential and headers, forwarding headers and
- * the request id.
+ * the request id. With `ownBody` the client's body headers are dropped as well: agnet sends
+ * a body of its own and writes them for it.
  */
 export function buildUpstreamHeaders (
   raw: readonly string[],
@@ -77,7 +81,8 @@ export function buildUpstreamHeaders (
   defaultHeaders: readonly string[],
   clientIp: string,
   hostHeader: string | undefined,
-  requestId: string
+  requestId: string,
+  ownBody = false
 ): string[] {
   const named = connectionTokens(connection)
   const out: string[] = []
@@ -86,7 +91,7 @@ export function buildUpstreamHeaders (
     const value = raw[i + 1]
     if (name === undefined || value === undefined) break
     const lower = name.toLowerCase()
-    if (DROP_REQUEST.has(lower) || isAgnetHeader(lower)) continue
+    if (DROP_REQUEST.has(lower) || isAgnetHeader(lower) || (ownBody && BODY_HEADERS.has(lower))) continue
     if (named !== null && named.has(lower)) continue
     out.push(name, value)
   }

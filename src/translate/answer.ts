@@ -54,6 +54,11 @@ export class TranslatedAnswer implements AnswerRewriter {
     return false
   }
 
+  /** After begin(): the answer is translated whole, once the provider's has ended. */
+  whole (): boolean {
+    return this.mode === 'whole'
+  }
+
   /** One chunk of the provider's body → what to write to the client now. Throws on a broken answer. */
   data (chunk: Buffer): Buffer | string {
     if (this.mode === 'raw') return chunk
@@ -62,6 +67,11 @@ export class TranslatedAnswer implements AnswerRewriter {
     if (this.size > MAX_ANSWER_BYTES) throw new TranslationError('the provider answer is larger than agnet translates')
     this.chunks.push(chunk)
     return EMPTY
+  }
+
+  /** Whether data() held back the rest of its chunk so the stream's first chunk could go out alone. */
+  holding (): boolean {
+    return this.reader !== null && this.reader.holding()
   }
 
   /** What data() held back of its chunk so the stream's first chunk could go out alone. */
@@ -74,7 +84,8 @@ export class TranslatedAnswer implements AnswerRewriter {
     const t = this.translator
     if (this.mode === 'raw' || t === null) return EMPTY
     if (this.reader !== null) return this.reader.end()
-    const text = Buffer.concat(this.chunks, this.size).toString('utf8')
+    const first = this.chunks[0]
+    const text = this.chunks.length === 1 && first !== undefined ? first.toString('utf8') : Buffer.concat(this.chunks, this.size).toString('utf8')
     this.chunks = []
     if (this.status < 200 || this.status >= 300) return JSON.stringify(t.error(this.status, text))
     let json: unknown

@@ -106,6 +106,11 @@ export class SseTranslatingReader {
     return ''
   }
 
+  /** Whether push() held back part of its chunk after the stream's first output (see rest()). */
+  holding (): boolean {
+    return this.held !== ''
+  }
+
   /** What push() held back of its chunk after the stream's first output ('' almost always). */
   rest (): string {
     if (this.held === '') return ''

@@ -4,8 +4,8 @@ import { describe, expect, it } from 'vitest'
 import { buildResponseHeaders, buildUpstreamHeaders } from '../../../src/proxy/headers.js'
 
 /** Upstream headers for a client sending `raw`, with the deployment's `set` and `defaults`. */
-function upstream (raw: string[], opts: { connection?: string; set?: string[]; defaults?: string[]; host?: string } = {}): string[][] {
-  const flat = buildUpstreamHeaders(raw, opts.connection, opts.set ?? [], opts.defaults ?? [], '10.0.0.9', opts.host, 'req-1')
+function upstream (raw: string[], opts: { connection?: string; set?: string[]; defaults?: string[]; host?: string; ownBody?: boolean } = {}): string[][] {
+  const flat = buildUpstreamHeaders(raw, opts.connection, opts.set ?? [], opts.defaults ?? [], '10.0.0.9', opts.host, 'req-1', opts.ownBody)
   const pairs: string[][] = []
   for (let i = 0; i < flat.length; i += 2) pairs.push([flat[i] ?? '', flat[i + 1] ?? ''])
   return pairs
@@ -20,6 +20,12 @@ describe('buildUpstreamHeaders', () => {
     'Trailer', 'Upgrade', 'Host', 'Expect', 'X-Forwarded-For', 'Forwarded', 'X-Real-IP', 'X-Request-Id', 'X-Agnet-Origin', 'x-agnet-anything'
   ])('drops the client\'s %s', (name) => {
     expect(upstream([name, 'client-value', 'content-type', 'application/json'])).toEqual([['content-type', 'application/json'], ...FORWARDING])
+  })
+
+  it('drops the client\'s body headers when agnet sends a body of its own (a translated request), and only then', () => {
+    const raw = ['Content-Type', 'application/json; charset=utf-8', 'Content-Length', '1028', 'Accept-Encoding', 'gzip, br', 'Content-Encoding', 'identity', 'Accept', 'application/json']
+    expect(upstream(raw, { ownBody: true })).toEqual([['Accept', 'application/json'], ...FORWARDING])
+    expect(upstream(raw)).toEqual([['Content-Type', 'application/json; charset=utf-8'], ['Content-Length', '1028'], ['Accept-Encoding', 'gzip, br'], ['Content-Encoding', 'identity'], ['Accept', 'application/json'], ...FORWARDING])
   })
 
   it('drops the headers Connection names, keeps the rest in order and case', () => {
