@@ -1,6 +1,6 @@
 // OpenAI chat request → Anthropic Messages request (POST /v1/messages).
 import {
-  CHAT_FIELDS, contentParts, includeUsage, invalid, isRecord, maxTokensOf, messagesOf, num,
+  CHAT_FIELDS, badRole, contentParts, includeUsage, invalid, isRecord, maxTokensOf, messageParam, messagesOf, num,
   parseArguments, refuseUnknown, refuseUnsupported, stopList, textOf, unsupported, type PartBuilder
 } from './common.js'
 import type { UpstreamRequest } from './types.js'
@@ -11,6 +11,7 @@ export const ANTHROPIC_DEFAULT_MAX_TOKENS = 4096
 const UNSUPPORTED = ['n', 'logprobs', 'top_logprobs', 'presence_penalty', 'frequency_penalty', 'seed', 'logit_bias']
 
 type Block = Record<string, unknown>
+type Turn = { role: string; content: Block[] }
 
 const BLOCKS: PartBuilder<Block> = {
   provider: 'anthropic',
@@ -20,25 +21,30 @@ const BLOCKS: PartBuilder<Block> = {
     : { type: 'image', source: { type: 'url', url } }
 }
 
-function contentBlocks (content: unknown, param: string): Block[] {
-  return contentParts(content, param, BLOCKS)
-}
-
-function toolCallBlocks (calls: unknown, param: string): Block[] {
-  if (calls === undefined || calls === null) return []
-  if (!Array.isArray(calls)) throw invalid(param, `'${param}' must be an array.`)
-  return calls.map((c: unknown, j): Block => {
-    const at = `${param}[${j}]`
+function toolCallBlocks (calls: unknown, message: number, out: Block[]): void {
+  if (calls === undefined || calls === null) return
+  if (!Array.isArray(calls)) {
+    const param = messageParam(message, 'tool_calls')
+    throw invalid(param, `'${param}' must be an array.`)
+  }
+  for (let j = 0; j < calls.length; j++) {
+    const c: unknown = calls[j]
+    const at = `${messageParam(message, 'tool_calls')}[${j}]`
     if (!isRecord(c) || typeof c.id !== 'string' || !isRecord(c.function) || typeof c.function.name !== 'string') throw invalid(at, `'${at}' must have an id and a function name.`)
-    return { type: 'tool_use', id: c.id, name: c.function.name, input: parseArguments(c.function.arguments, `${at}.function.arguments`) }
-  })
+    out.push({ type: 'tool_use', id: c.id, name: c.function.name, input: parseArguments(c.function.arguments, `${at}.function.arguments`) })
+  }
 }
 
-/** Anthropic takes alternating turns: consecutive turns of one role become one. */
-function pushTurn (turns: Array<{ role: string; content: Block[] }>, role: string, blocks: Block[]): void {
+/**
+ * Anthropic takes alternating turns: consecutive messages of one role become one turn. The
+ * blocks of a message are appended to the open turn of its role, or to a new one.
+ */
+function turnFor (turns: Turn[], role: string): Block[] {
   const last = turns[turns.length - 1]
-  if (last !== undefined && last.role === role) last.content.push(...blocks)
-  else turns.push({ role, content: blocks })
+  if (last !== undefined && last.role === role) return last.content
+  const content: Block[] = []
+  turns.push({ role, content })
+  return content
 }
 
 function toolChoice (choice: unknown, parallel: unknown): Block | null {
@@ -69,27 +75,33 @@ export function anthropicRequest (body: Record<string, unknown>, runtimeModel: s
   const rf = body.response_format
   if (rf !== undefined && rf !== null && !(isRecord(rf) && rf.type === 'text')) throw unsupported('response_format', 'anthropic')
   const system: Block[] = []
-  const turns: Array<{ role: string; content: Block[] }> = []
+  const turns: Turn[] = []
   const messages = messagesOf(body)
-  for (const [i, m] of messages.entries()) {
-    const at = `messages[${i}]`
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i]
+    if (m === undefined) break
     switch (m.role) {
       case 'system':
       case 'developer':
-        system.push({ type: 'text', text: textOf(m.content, `${at}.content`) })
+        system.push({ type: 'text', text: textOf(m.content, i) })
         break
       case 'user':
-        pushTurn(turns, 'user', contentBlocks(m.content, `${at}.content`))
+        contentParts(m.content, i, BLOCKS, turnFor(turns, 'user'))
         break
-      case 'assistant':
-        pushTurn(turns, 'assistant', [...contentBlocks(m.content, `${at}.content`), ...toolCallBlocks(m.tool_calls, `${at}.tool_calls`)])
+      case 'assistant': {
+        const blocks = contentParts(m.content, i, BLOCKS, turnFor(turns, 'assistant'))
+        toolCallBlocks(m.tool_calls, i, blocks)
         break
+      }
       case 'tool':
-        if (typeof m.tool_call_id !== 'string') throw invalid(`${at}.tool_call_id`, `'${at}.tool_call_id' is required.`)
-        pushTurn(turns, 'user', [{ type: 'tool_result', tool_use_id: m.tool_call_id, content: textOf(m.content, `${at}.content`) }])
+        if (typeof m.tool_call_id !== 'string') {
+          const param = messageParam(i, 'tool_call_id')
+          throw invalid(param, `'${param}' is required.`)
+        }
+        turnFor(turns, 'user').push({ type: 'tool_result', tool_use_id: m.tool_call_id, content: textOf(m.content, i) })
         break
       default:
-        throw invalid(`${at}.role`, `'${at}.role' must be system, developer, user, assistant or tool.`)
+        throw badRole(i)
     }
   }
   const out: Record<string, unknown> = { model: runtimeModel, max_tokens: maxTokensOf(body) ?? ANTHROPIC_DEFAULT_MAX_TOKENS }

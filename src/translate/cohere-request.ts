@@ -36,19 +36,19 @@ export function cohereRequest (body: Record<string, unknown>, runtimeModel: stri
     switch (m.role) {
       case 'system':
       case 'developer':
-        return { role: 'system', content: textOf(m.content, `${at}.content`) }
+        return { role: 'system', content: textOf(m.content, i) }
       case 'user':
         return { role: 'user', content: content(m.content, `${at}.content`) }
       case 'assistant': {
         const out: Record<string, unknown> = { role: 'assistant' }
-        const text = m.content === null || m.content === undefined ? '' : textOf(m.content, `${at}.content`)
+        const text = m.content === null || m.content === undefined ? '' : textOf(m.content, i)
         if (text !== '') out.content = text
         if (m.tool_calls !== undefined && m.tool_calls !== null) out.tool_calls = toolCalls(m.tool_calls, `${at}.tool_calls`)
         return out
       }
       case 'tool':
         if (typeof m.tool_call_id !== 'string') throw invalid(`${at}.tool_call_id`, `'${at}.tool_call_id' is required.`)
-        return { role: 'tool', tool_call_id: m.tool_call_id, content: textOf(m.content, `${at}.content`) }
+        return { role: 'tool', tool_call_id: m.tool_call_id, content: textOf(m.content, i) }
       default:
         throw invalid(`${at}.role`, `'${at}.role' must be system, developer, user, assistant or tool.`)
     }

@@ -39,34 +39,51 @@ export interface PartBuilder<T> {
   image (url: string, data: { mediaType: string; data: string } | null): T
 }
 
-/** A message's `content` (a string, null, or an array of text and image_url parts) in a provider's parts. */
-export function contentParts<T> (content: unknown, param: string, build: PartBuilder<T>): T[] {
-  if (typeof content === 'string') return content === '' ? [] : [build.text(content)]
-  if (content === null || content === undefined) return []
-  if (!Array.isArray(content)) throw invalid(param, `'${param}' must be a string or an array of content parts.`)
-  const out: T[] = []
+/** The name of a message's field in a refusal, e.g. `messages[2].content`: built only when one is thrown. */
+export function messageParam (message: number, field: string): string {
+  return `messages[${message}].${field}`
+}
+
+/** A message's `content` (a string, null, or an array of text and image_url parts) in a provider's parts, appended to `out`. */
+export function contentParts<T> (content: unknown, message: number, build: PartBuilder<T>, out: T[] = []): T[] {
+  if (typeof content === 'string') {
+    if (content !== '') out.push(build.text(content))
+    return out
+  }
+  if (content === null || content === undefined) return out
+  if (!Array.isArray(content)) throw notContent(message)
   for (let i = 0; i < content.length; i++) {
     const p: unknown = content[i]
-    const at = `${param}[${i}]`
-    if (!isRecord(p)) throw invalid(at, `'${at}' must be a content part.`)
+    if (!isRecord(p)) {
+      const at = `${messageParam(message, 'content')}[${i}]`
+      throw invalid(at, `'${at}' must be a content part.`)
+    }
     if (p.type === 'text' && typeof p.text === 'string') out.push(build.text(p.text))
     else if (p.type === 'image_url' && isRecord(p.image_url) && typeof p.image_url.url === 'string') {
       const url = p.image_url.url
       out.push(build.image(url, parseDataUrl(url)))
-    } else throw unsupported(`${at}.type`, build.provider)
+    } else throw unsupported(`${messageParam(message, 'content')}[${i}].type`, build.provider)
   }
   return out
 }
 
-/** Text of an OpenAI message `content`: a string, or the text parts of an array. */
-export function textOf (content: unknown, param: string): string {
+function notContent (message: number): TranslationRefusal {
+  const param = messageParam(message, 'content')
+  return invalid(param, `'${param}' must be a string or an array of content parts.`)
+}
+
+/** Text of an OpenAI message's `content`: a string, or the text parts of an array. */
+export function textOf (content: unknown, message: number): string {
   if (typeof content === 'string') return content
   if (content === null || content === undefined) return ''
-  if (!Array.isArray(content)) throw invalid(param, `'${param}' must be a string or an array of content parts.`)
+  if (!Array.isArray(content)) throw notContent(message)
   let out = ''
   for (let i = 0; i < content.length; i++) {
     const p: unknown = content[i]
-    if (!isRecord(p) || p.type !== 'text' || typeof p.text !== 'string') throw invalid(`${param}[${i}]`, `'${param}[${i}]' must be a text part here.`)
+    if (!isRecord(p) || p.type !== 'text' || typeof p.text !== 'string') {
+      const at = `${messageParam(message, 'content')}[${i}]`
+      throw invalid(at, `'${at}' must be a text part here.`)
+    }
     out += p.text
   }
   return out
@@ -103,8 +120,10 @@ export function stopList (stop: unknown): string[] | null {
 }
 
 /** The output token ceiling the client asked for (max_completion_tokens wins, as on OpenAI). */
+const MAX_TOKENS_FIELDS = ['max_completion_tokens', 'max_tokens']
+
 export function maxTokensOf (body: Record<string, unknown>): number | null {
-  for (const name of ['max_completion_tokens', 'max_tokens']) {
+  for (const name of MAX_TOKENS_FIELDS) {
     const v = body[name]
     if (v === undefined || v === null) continue
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw invalid(name, `'${name}' must be a positive integer.`)
@@ -137,11 +156,18 @@ export function messagesOf (body: Record<string, unknown>): Array<Record<string,
   const messages = body.messages
   if (!Array.isArray(messages) || messages.length === 0) throw invalid('messages', "'messages' must be a non-empty array.")
   const out: Array<Record<string, unknown>> = []
-  for (const [i, m] of messages.entries()) {
+  for (let i = 0; i < messages.length; i++) {
+    const m: unknown = messages[i]
     if (!isRecord(m) || typeof m.role !== 'string') throw invalid(`messages[${i}]`, `'messages[${i}]' must be an object with a role.`)
     out.push(m)
   }
   return out
+}
+
+/** Refuses a message whose role is none of OpenAI's. */
+export function badRole (message: number): TranslationRefusal {
+  const at = messageParam(message, 'role')
+  return invalid(at, `'${at}' must be system, developer, user, assistant or tool.`)
 }
 
 export function includeUsage (body: Record<string, unknown>): boolean {

@@ -21,8 +21,8 @@ const PARTS: PartBuilder<Part> = {
   }
 }
 
-function parts (content: unknown, param: string): Part[] {
-  return contentParts(content, param, PARTS)
+function parts (content: unknown, message: number): Part[] {
+  return contentParts(content, message, PARTS)
 }
 
 function pushTurn (turns: Array<{ role: string; parts: Part[] }>, role: string, p: Part[]): void {
@@ -72,18 +72,20 @@ export function geminiRequest (body: Record<string, unknown>, runtimeModel: stri
   // Gemini's functionResponse names the function; OpenAI's tool message only has the call id.
   const callNames = new Map<string, string>()
   const messages = messagesOf(body)
-  for (const [i, m] of messages.entries()) {
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i]
+    if (m === undefined) break
     const at = `messages[${i}]`
     switch (m.role) {
       case 'system':
       case 'developer':
-        system.push({ text: textOf(m.content, `${at}.content`) })
+        system.push({ text: textOf(m.content, i) })
         break
       case 'user':
-        pushTurn(turns, 'user', parts(m.content, `${at}.content`))
+        pushTurn(turns, 'user', parts(m.content, i))
         break
       case 'assistant': {
-        const p = parts(m.content, `${at}.content`)
+        const p = parts(m.content, i)
         if (Array.isArray(m.tool_calls)) {
           m.tool_calls.forEach((c: unknown, j) => {
             const cat = `${at}.tool_calls[${j}]`
@@ -99,7 +101,7 @@ export function geminiRequest (body: Record<string, unknown>, runtimeModel: stri
         const id = m.tool_call_id
         const name = typeof id === 'string' ? callNames.get(id) : undefined
         if (name === undefined) throw invalid(`${at}.tool_call_id`, `'${at}.tool_call_id' must name a tool call of an earlier assistant message.`)
-        pushTurn(turns, 'user', [{ functionResponse: { name, response: toolResponse(textOf(m.content, `${at}.content`)) } }])
+        pushTurn(turns, 'user', [{ functionResponse: { name, response: toolResponse(textOf(m.content, i)) } }])
         break
       }
       default:
