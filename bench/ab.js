@@ -75,6 +75,7 @@ const ALL_CASES = OPTS.versus !== null
       { name: 'big-routed', server: 'big', model: 'routed', routed: true },
       { name: 'fault-elsewhere', server: 'faulted', model: 'single' },
       { name: 'pass-1k', server: 'small', model: 'pass-1k', body: KB_REQUEST_BODY, kb: 'chatcmpl-kb' },
+      { name: 'mk3pass-1k', server: 'small', model: 'mk3pass-1k', body: KB_REQUEST_BODY, kb: 'chatcmpl-kb' },
       { name: 'mk3-1k', server: 'small', model: 'mk3-1k', body: KB_REQUEST_BODY, kb: 'msg_kb' }
     ]
 const CASES = OPTS.only === null ? ALL_CASES : ALL_CASES.filter(c => OPTS.only.includes(c.name))
@@ -95,7 +96,8 @@ const ALL_COMPARISONS = OPTS.versus !== null
       { what: 'the routed model in a config of 1,000 models vs one deployment in a small config', with: 'big-routed', without: 'single', target: 0.95 },
       { what: 'maxToken accounting (memory store) vs the same routed model without it', with: 'metered', without: 'routed', target: 0.9 },
       { what: 'a network fault in force on another model (fault table looked up) vs no fault', with: 'fault-elsewhere', without: 'single', target: 0.99 },
-      { what: 'mk3 translation (Anthropic) vs passthrough, 1 KB request and answer', with: 'mk3-1k', without: 'pass-1k', maxAddedUs: 15 }
+      { what: 'mk3 translation (Anthropic) vs passthrough, 1 KB request and answer', with: 'mk3-1k', without: 'pass-1k', maxAddedUs: 15 },
+      { what: 'mk3 translation (Anthropic) vs mk3 passthrough (OpenAI type, `model` replaced), 1 KB request and answer', with: 'mk3-1k', without: 'mk3pass-1k', maxAddedUs: 15 }
     ]
 const COMPARISONS = ALL_COMPARISONS.filter(c => CASES.some(x => x.name === c.with) && CASES.some(x => x.name === c.without))
 

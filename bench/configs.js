@@ -88,7 +88,7 @@ const kbIntegrations = upstream => [
  * routed among 12 deployments by policies, and the routed model metered by maxToken, so one
  * agnet process serves every variant and the variants are compared under the same
  * conditions (same process, same JIT, same moment). The small config also
- * holds the mk3 pair (pass-1k, mk3-1k) on the upstream's /kb answers. `big` adds 997 routed
+ * holds the mk3 variants (pass-1k, mk3pass-1k, mk3-1k) on the upstream's /kb answers. `big` adds 997 routed
  * filler models.
  */
 export function abConfigs (upstream) {
@@ -106,8 +106,15 @@ export function abConfigs (upstream) {
         model('single', oneDeployment),
         model('routed', routed()),
         model('metered', { ...routed(), policies: ['eu-only', 'cpu-x86', 'tokens'] }),
-        // mk3: the same 1 KB chat passed through (OpenAI type) and translated (Anthropic type)
-        ...(fillers === 0 ? [{ ...model('pass-1k', oneDeployment), integrationConnections: ['up-kb'] }, { name: 'mk3-1k', runtime: { type: 'anthropic', model: 'claude-3-5-haiku-latest', generation: 'mk3' }, integrationConnections: ['up-kb-anthropic'], ...oneDeployment }] : []),
+        // mk3: the same 1 KB chat passed through by a plain OpenAI model, by an mk3 OpenAI model
+        // (body parsed, `model` replaced) and translated by an mk3 Anthropic model
+        ...(fillers === 0
+          ? [
+              { ...model('pass-1k', oneDeployment), integrationConnections: ['up-kb'] },
+              { name: 'mk3pass-1k', runtime: { type: 'openai', model: 'gpt-4o-mini', generation: 'mk3' }, integrationConnections: ['up-kb'], ...oneDeployment },
+              { name: 'mk3-1k', runtime: { type: 'anthropic', model: 'claude-3-5-haiku-latest', generation: 'mk3' }, integrationConnections: ['up-kb-anthropic'], ...oneDeployment }
+            ]
+          : []),
         ...Array.from({ length: fillers }, (_, i) => model(`filler-${i}`, routed()))
       ]
     }]

@@ -8,7 +8,8 @@
 //      inside agnet's event loop), requests alternating one by one so both see the same
 //      machine; and the same two streams asked of the mock directly, so what agnet adds to
 //      each is known apart from what the mock takes to start each provider's stream.
-// The end-to-end CPU per request is `node bench/ab.js --only pass-1k,mk3-1k` (after a build).
+// The end-to-end CPU per request is `node bench/ab.js --only mk3pass-1k,mk3-1k` (translation
+// alone) or `--only pass-1k,mk3-1k` (against a plain model), after a build.
 // usage: node bench/mk3.js [--iterations 50000] [--streams 300]
 import path from 'node:path'
 import fs from 'node:fs'
