@@ -3,11 +3,10 @@
 import type { Command } from 'commander'
 import { resolveTarget } from './run.js'
 import { FaultApiError, FaultClient } from '../faults/client.js'
-import { FAULT_EFFECTS, FaultBody, type FaultBodyInput } from '../core/faults.js'
-import { checkFaultBody } from '../faults/validate.js'
+import { FAULT_EFFECTS, type FaultBodyInput } from '../core/faults.js'
+import { readFaultBody } from '../faults/validate.js'
 import { DEFAULTS } from '../config/default-values.js'
 import { errorMessage } from '../config/parsed.js'
-import { Value } from '@sinclair/typebox/value'
 
 interface Common { url?: string; apiKey?: string }
 interface AddFlags extends Common {
@@ -44,11 +43,9 @@ export function faultFromFlags (f: AddFlags): FaultBodyInput {
     if (v.trim() === '' || !Number.isFinite(n)) throw new Error(`--${flag} must be a number (got "${v}")`)
     body[k] = n
   }
-  const problem = checkFaultBody(body)
-  if (problem !== null) throw new Error(`--${problem.field.replace(/[A-Z]/g, c => `-${c.toLowerCase()}`)}: ${problem.message}`)
-  // The same schema again, as a type guard: checkFaultBody above found nothing wrong.
-  if (!Value.Check(FaultBody, body)) throw new Error('invalid fault')
-  return body
+  const read = readFaultBody(body)
+  if (read.body === null) throw new Error(`--${read.problem.field.replace(/[A-Z]/g, c => `-${c.toLowerCase()}`)}: ${read.problem.message}`)
+  return read.body
 }
 
 async function run (fn: () => Promise<void>): Promise<void> {

@@ -19,11 +19,6 @@ export type FaultBodyReading =
   | { readonly body: FaultBodyInput; readonly problem: null }
   | { readonly body: null; readonly problem: FieldProblem }
 
-/** Null when `body` is a valid fault body; otherwise the first problem, by field. */
-export function checkFaultBody (body: unknown): FieldProblem | null {
-  return readFaultBody(body).problem
-}
-
 /** Checks `body` (a `name` field aside) and returns it typed, or the first problem, by field. */
 export function readFaultBody (body: unknown): FaultBodyReading {
   const fail = (field: string, message: string): FaultBodyReading => ({ body: null, problem: { field, message } })
