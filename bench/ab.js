@@ -14,7 +14,8 @@
 //     round), so every variant lives through the same slow and fast seconds; each one's CPU
 //     time per request is read from /proc over the same window.
 //   --mode turns: one process per config serves all its variants, which take turns in short
-//     runs; with --profile, a CPU profile per variant.
+//     runs; with --profile, a CPU profile per variant, and for each question the functions
+//     whose self time per request differs most between its two variants.
 // Upstream in its own process, as always.
 //   --versus DIR: everything on (the metered model) in this build against the build in DIR
 //     (its dist/, e.g. a `git archive` of another commit, built), one process each, at the
@@ -35,7 +36,7 @@ import { request } from './lib/http.js'
 import { abConfigs, writeConfig, WORKSPACE, BENCH_KEY, EU_REGIONS } from './configs.js'
 import { REQUEST_BODY, KB_REQUEST_BODY, CHAT_PATH } from './scenarios.js'
 import { median } from './report.js'
-import { summariseProfile } from './lib/profile.js'
+import { diffSelfTime, selfTimePerRequest, summariseProfile } from './lib/profile.js'
 
 const HERE = path.dirname(fileURLToPath(import.meta.url))
 const REPO = path.resolve(HERE, '..')
@@ -210,6 +211,18 @@ async function main () {
       log(p.byPackage.map(x => `${x.pct.toFixed(1).padStart(5)}% ${x.name}`).join('\n'))
       log('-- top self time')
       log(p.topFunctions.map(x => `${x.pct.toFixed(1).padStart(5)}% ${x.name}`).join('\n'))
+    }
+    // Where each question's `with` variant spends more: self time per request, function by function.
+    const perRequest = name => {
+      const mine = rows.filter(r => r.case === name)
+      const requests = mine.reduce((n, r) => n + r.rps * (r.monoEndUs - r.monoStartUs) / 1e6, 0)
+      return selfTimePerRequest(prof, mine.map(r => [r.monoStartUs, r.monoEndUs]), requests)
+    }
+    for (const c of COMPARISONS) {
+      if (!CASES.some(x => x.name === c.with && x.server === 'small') || !CASES.some(x => x.name === c.without && x.server === 'small')) continue
+      const d = diffSelfTime(perRequest(c.without), perRequest(c.with))
+      log(`\n### CPU profile, ${c.with} − ${c.without}: self time per request ${d.totalB.toFixed(1)} − ${d.totalA.toFixed(1)} = ${(d.totalB - d.totalA).toFixed(1)} µs (the JS thread's samples only)`)
+      log(d.top.map(x => `${(x.diff >= 0 ? '+' : '') + x.diff.toFixed(2).padStart(6)} µs  (${x.a.toFixed(2)} → ${x.b.toFixed(2)})  ${x.name}`).join('\n'))
     }
   }
 
