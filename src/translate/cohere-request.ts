@@ -1,7 +1,7 @@
 // OpenAI chat request → Cohere v2 chat (POST /v2/chat). Cohere v2 is close to OpenAI's shape:
 // roles, tool calls and tool results map one to one; the parameters are renamed.
 import {
-  CHAT_FIELDS, includeUsage, invalid, isRecord, maxTokensOf, messagesOf, num, refuseUnknown, refuseUnsupported, stopList,
+  CHAT_FIELDS, badRole, includeUsage, invalid, isRecord, maxTokensOf, messagesOf, num, refuseUnknown, refuseUnsupported, stopList,
   textOf, unsupported
 } from './common.js'
 import type { UpstreamRequest } from './types.js'
@@ -50,7 +50,7 @@ export function cohereRequest (body: Record<string, unknown>, runtimeModel: stri
         if (typeof m.tool_call_id !== 'string') throw invalid(`${at}.tool_call_id`, `'${at}.tool_call_id' is required.`)
         return { role: 'tool', tool_call_id: m.tool_call_id, content: textOf(m.content, i) }
       default:
-        throw invalid(`${at}.role`, `'${at}.role' must be system, developer, user, assistant or tool.`)
+        throw badRole(i)
     }
   })
   const out: Record<string, unknown> = { model: runtimeModel, messages }

@@ -119,9 +119,9 @@ export function stopList (stop: unknown): string[] | null {
   throw invalid('stop', "'stop' must be a string or an array of strings.")
 }
 
-/** The output token ceiling the client asked for (max_completion_tokens wins, as on OpenAI). */
 const MAX_TOKENS_FIELDS = ['max_completion_tokens', 'max_tokens']
 
+/** The output token ceiling the client asked for (max_completion_tokens wins, as on OpenAI). */
 export function maxTokensOf (body: Record<string, unknown>): number | null {
   for (const name of MAX_TOKENS_FIELDS) {
     const v = body[name]

@@ -1,6 +1,6 @@
 // OpenAI chat request → Gemini generateContent / streamGenerateContent?alt=sse.
 import {
-  CHAT_FIELDS, contentParts, includeUsage, invalid, isRecord, maxTokensOf, messagesOf, num,
+  CHAT_FIELDS, badRole, contentParts, includeUsage, invalid, isRecord, maxTokensOf, messagesOf, num,
   parseArguments, refuseUnknown, refuseUnsupported, stopList, textOf, type PartBuilder
 } from './common.js'
 import type { UpstreamRequest } from './types.js'
@@ -105,7 +105,7 @@ export function geminiRequest (body: Record<string, unknown>, runtimeModel: stri
         break
       }
       default:
-        throw invalid(`${at}.role`, `'${at}.role' must be system, developer, user, assistant or tool.`)
+        throw badRole(i)
     }
   }
   const out: Record<string, unknown> = { contents: turns }
