@@ -2,7 +2,7 @@
 // plain and streaming with Cohere's named SSE events.
 import { type Frame, type MockContext, isRecord, sseEvent } from './context.js'
 import { countPromptTokens, makeReply, wordDeltas } from './text.js'
-import { type MockToolCall, type OfferedTool, argumentDeltas, chooseTool } from './tools.js'
+import { type MockToolCall, answersTool, argumentDeltas, chooseTool, functionTools } from './tools.js'
 
 export function cohereError (status: number, message: string): unknown {
   return { id: `err-${status}`, message }
@@ -28,18 +28,8 @@ function promptTokens (body: Record<string, unknown>): number {
 
 /** The tool the answer calls, if the request offers tools and is not answering one. */
 function toolCall (body: Record<string, unknown>): MockToolCall | null {
-  const tools: OfferedTool[] = []
-  if (Array.isArray(body['tools'])) {
-    for (const t of body['tools']) {
-      const f = isRecord(t) && isRecord(t['function']) ? t['function'] : null
-      if (f !== null && typeof f['name'] === 'string') tools.push({ name: f['name'], schema: f['parameters'] })
-    }
-  }
-  if (body['tool_choice'] === 'NONE') return null
-  const messages = Array.isArray(body['messages']) ? body['messages'] : []
-  const last: unknown = messages[messages.length - 1]
-  if (isRecord(last) && last['role'] === 'tool') return null
-  return chooseTool(tools, null)
+  if (body['tool_choice'] === 'NONE' || answersTool(body['messages'])) return null
+  return chooseTool(functionTools(body['tools']), null)
 }
 
 async function chat (ctx: MockContext): Promise<void> {

@@ -3,7 +3,7 @@
 import { type Frame, type MockContext, isRecord, sseEvent } from './context.js'
 import { handleResponses } from './openai-responses.js'
 import { countPromptTokens, embed, embeddingToBase64, makeReply, wordDeltas } from './text.js'
-import { type MockToolCall, type OfferedTool, argumentDeltas, chooseTool } from './tools.js'
+import { type MockToolCall, answersTool, argumentDeltas, chooseTool, functionTools } from './tools.js'
 
 const DEFAULT_MODEL = 'gpt-4o-mini'
 const DEFAULT_EMBEDDING_DIMS = 1536
@@ -56,20 +56,10 @@ export function handleOpenAI (ctx: MockContext): Promise<void> | void {
 
 /** The tool the answer calls, if the request offers tools and is not answering one. */
 function toolCall (body: Record<string, unknown>): MockToolCall | null {
-  const tools: OfferedTool[] = []
-  if (Array.isArray(body['tools'])) {
-    for (const t of body['tools']) {
-      const f = isRecord(t) && isRecord(t['function']) ? t['function'] : null
-      if (f !== null && typeof f['name'] === 'string') tools.push({ name: f['name'], schema: f['parameters'] })
-    }
-  }
   const choice = body['tool_choice']
-  if (choice === 'none') return null
-  const messages = Array.isArray(body['messages']) ? body['messages'] : []
-  const last: unknown = messages[messages.length - 1]
-  if (isRecord(last) && last['role'] === 'tool') return null
+  if (choice === 'none' || answersTool(body['messages'])) return null
   const forced = isRecord(choice) && isRecord(choice['function']) && typeof choice['function']['name'] === 'string' ? choice['function']['name'] : null
-  return chooseTool(tools, forced)
+  return chooseTool(functionTools(body['tools']), forced)
 }
 
 async function chatCompletions (ctx: MockContext): Promise<void> {

@@ -62,3 +62,20 @@ export function chooseTool (tools: readonly OfferedTool[], forced: string | null
   if (tool === undefined) return null
   return makeToolCall(tool)
 }
+
+/** The function tools of an OpenAI-shaped `tools` list (`{ type: 'function', function: { name, parameters } }`: OpenAI, Cohere v2). */
+export function functionTools (list: unknown): OfferedTool[] {
+  const tools: OfferedTool[] = []
+  if (!Array.isArray(list)) return tools
+  for (const t of list) {
+    const f = isRecord(t) && isRecord(t['function']) ? t['function'] : null
+    if (f !== null && typeof f['name'] === 'string') tools.push({ name: f['name'], schema: f['parameters'] })
+  }
+  return tools
+}
+
+/** Whether an OpenAI-shaped conversation's last message is a tool result (the model answers it, calls nothing). */
+export function answersTool (messages: unknown): boolean {
+  const last: unknown = Array.isArray(messages) ? messages[messages.length - 1] : undefined
+  return isRecord(last) && last['role'] === 'tool'
+}

@@ -310,3 +310,34 @@ describe('base and control routes', () => {
     expect(res.status).toBe(413)
   })
 })
+
+describe('tool calls of the OpenAI-shaped mocks (OpenAI, Cohere v2)', () => {
+  const tools = [
+    { type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } } },
+    { type: 'function', function: { name: 'get_time', parameters: { type: 'object', properties: {} } } }
+  ]
+  const user = { role: 'user', content: 'Weather in Paris?' }
+  const toolResult = [user, { role: 'assistant', tool_calls: [{ id: 'c1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] }, { role: 'tool', tool_call_id: 'c1', content: 'sunny' }]
+  const openai = async (extra: Record<string, unknown>): Promise<unknown> => {
+    const r = await post('/v1/chat/completions', { model: 'gpt-4o-mini', messages: [user], tools, ...extra })
+    const m = get(await r.json(), 'choices.0.message')
+    return get(m, 'tool_calls.0.function.name') ?? null
+  }
+  const cohere = async (extra: Record<string, unknown>): Promise<unknown> => {
+    const r = await post('/v2/chat', { model: 'command-r', messages: [user], tools, ...extra })
+    return get(await r.json(), 'message.tool_calls.0.function.name') ?? null
+  }
+
+  it('call the first offered tool, or the one OpenAI forces by name', async () => {
+    expect(await openai({})).toBe('get_weather')
+    expect(await openai({ tool_choice: { type: 'function', function: { name: 'get_time' } } })).toBe('get_time')
+    expect(await cohere({})).toBe('get_weather')
+  })
+
+  it('call nothing when told none, or when the conversation ends with a tool result', async () => {
+    expect(await openai({ tool_choice: 'none' })).toBeNull()
+    expect(await openai({ messages: toolResult })).toBeNull()
+    expect(await cohere({ tool_choice: 'NONE' })).toBeNull()
+    expect(await cohere({ messages: toolResult })).toBeNull()
+  })
+})
